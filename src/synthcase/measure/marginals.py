@@ -1,0 +1,438 @@
+"""Differentially private counts of attribute combinations.
+
+Implements the mechanism of Gopi, Mahabadi & Yekhanin, *Differentially
+Private Marginals* (Microsoft Research), as Synthetic Data Showcase documents
+it, with OpenDP noise and zCDP accounting:
+
+1. The record count is released with the discrete Gaussian mechanism; the
+   default delta is derived from that protected count.
+2. For each length ``k = 1..R``:
+
+   * *select*: the candidates are, at ``k = 1``, the values present in the
+     data (protected by a threshold that hides values few units share) and,
+     at ``k >= 2``, every combination whose sub-combinations of length
+     ``k - 1`` were all released; the candidates of ``k >= 2`` are therefore
+     public, derived from earlier protected output alone;
+   * *bound*: each unit's number of candidate combinations is bounded by a
+     DP percentile of those numbers; a unit holding more keeps a uniformly
+     random subset of that size;
+   * *measure*: discrete Gaussian noise of scale ``sigma_k * sqrt(bound_k)``
+     is added to every candidate's count, zero counts included;
+   * *filter*: counts at or below the length's threshold are dropped. At
+     ``k = 1`` the threshold is set by delta; at ``k >= 2`` it only trades
+     fabricated against suppressed combinations.
+
+3. Counts are made consistent: no combination exceeds any of its
+   sub-combinations (post-processing).
+
+Guarantee: ``(epsilon, delta)``-differential privacy under adding or removing
+one privacy unit (a record, or a subject with all its records), with the
+accounting of :mod:`synthcase.measure.budget`.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from dataclasses import dataclass
+from statistics import NormalDist
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from synthcase.errors import BudgetError, ParameterError
+from synthcase.measure.aggregates import Aggregates
+from synthcase.measure.budget import Accountant, plan_budget, record_count_rho
+from synthcase.measure.combinations import (
+    CombinationSpace,
+    IntArray,
+    ValueIndex,
+    record_combinations,
+)
+from synthcase.measure.noise import (
+    gaussian_count,
+    gaussian_counts,
+    gaussian_threshold,
+    noisy_quantile,
+    threshold_for_delta,
+)
+from synthcase.measure.settings import DPSettings
+from synthcase.prepare.table import EncodedTable
+from synthcase.progress import Progress, no_progress
+
+__all__ = ["LengthReport", "MarginalsRelease", "measure_marginals"]
+
+logger = logging.getLogger(__name__)
+
+_EXPAND_BLOCK = 4_000_000
+
+
+@dataclass(frozen=True)
+class LengthReport:
+    """What was done at one combination length (all of it releasable).
+
+    Attributes:
+        length: Combination length ``k``.
+        contribution_bound: Most combinations of this length one unit counts in.
+        noise_scale: Standard deviation of the Gaussian noise on each count.
+        threshold: Noisy counts at or below this are not released.
+        candidates: Number of public candidate combinations noised, or
+            ``None`` at length 1, where the candidates are sensitive.
+        released: Number of combinations released.
+        rho: Privacy loss of the counts (zCDP).
+        delta: Delta spent at this length (only length 1 spends any).
+    """
+
+    length: int
+    contribution_bound: int
+    noise_scale: float
+    threshold: float
+    candidates: int | None
+    released: int
+    rho: float
+    delta: float
+
+
+@dataclass(frozen=True)
+class MarginalsRelease:
+    """The protected aggregates with the accounting that produced them."""
+
+    aggregates: Aggregates
+    accountant: Accountant
+    lengths: tuple[LengthReport, ...]
+    settings: DPSettings
+
+    def privacy(self) -> dict[str, Any]:
+        """Parameters and accounting as plain data for ``release.json``."""
+        return {
+            "definition": "(epsilon, delta)-differential privacy",
+            "neighbouring": "add or remove one privacy unit",
+            **self.accountant.to_dict(),
+            "lengths": [vars(r) for r in self.lengths],
+        }
+
+
+def measure_marginals(
+    table: EncodedTable, settings: DPSettings, *, progress: Progress = no_progress
+) -> MarginalsRelease:
+    """Release DP counts of every combination of length ``1..R``.
+
+    Args:
+        table: The sensitive records; each row is one privacy unit.
+        settings: Budget and mechanism settings.
+        progress: Called with the stage and the fraction done.
+
+    Returns:
+        The protected aggregates and their accounting.
+
+    Raises:
+        ParameterError: When the reporting length exceeds the columns or the
+            candidates outgrow ``max_candidates``.
+        BudgetError: When the budget cannot cover the mechanisms.
+    """
+    r = settings.reporting_length
+    if r > table.n_columns:
+        raise ParameterError(
+            f"reporting_length {r} is longer than the {table.n_columns} columns "
+            f"used; lower it to at most {table.n_columns} or use more columns"
+        )
+    index = ValueIndex.from_cardinalities(table.cardinalities)
+
+    # Record count first: the default delta is derived from its protected value.
+    rho_count = record_count_rho(settings.epsilon, settings.record_count_share)
+    record_count, count_scale, count_rho = gaussian_count(table.n_records, rho_count)
+    logger.info("record count protected with Gaussian noise, scale %.4g", count_scale)
+    delta = (
+        settings.delta if settings.delta is not None else default_delta(record_count)
+    )
+    plan = plan_budget(
+        epsilon=settings.epsilon,
+        delta=delta,
+        rho_record_count=rho_count,
+        delta_threshold_share=settings.delta_threshold_share,
+        percentile_share=settings.percentile_share,
+        sigma_proportions=settings.resolved_sigma_proportions(),
+    )
+    accountant = Accountant(plan)
+    accountant.spend("record count", count_rho)
+
+    released: list[tuple[IntArray, IntArray]] = []
+    reports: list[LengthReport] = []
+    rng = np.random.default_rng()  # subset choice; privacy does not rest on it
+    for k in range(1, r + 1):
+        progress(f"measuring length {k}", (k - 1) / r)
+        space = CombinationSpace.build(index, k)
+        candidates = None if k == 1 else _candidates(index, released, k, settings)
+        if candidates is not None and candidates.size == 0:
+            logger.info("length %d: no candidates, nothing released", k)
+            released.append((np.zeros(0, np.int64), np.zeros(0, np.int64)))
+            continue
+        per_unit = _per_unit_counts(table, space, candidates)
+        most = math.comb(table.n_columns, k)
+        bound, bound_rho = noisy_quantile(
+            per_unit.tolist(),
+            list(range(most + 1)),
+            settings.percentile / 100.0,
+            plan.rho_percentile[k - 1],
+        )
+        accountant.spend(f"contribution bound, length {k}", bound_rho)
+        logger.info("length %d: contribution bound %d (DP percentile)", k, bound)
+        if bound == 0:
+            logger.info("length %d: bound is 0, nothing released from here on", k)
+            released.append((np.zeros(0, np.int64), np.zeros(0, np.int64)))
+            break
+        keys, counts = _bounded_counts(table, space, candidates, per_unit, bound, rng)
+        scale = math.nextafter(plan.sigmas[k - 1] * math.sqrt(bound), math.inf)
+        if k == 1:
+            kept, report = _release_values(
+                keys, counts, bound, scale, plan.delta_threshold
+            )
+        else:
+            assert candidates is not None
+            kept, report = _release_candidates(
+                candidates, keys, counts, k, bound, scale, settings
+            )
+        accountant.spend(f"noisy counts, length {k}", report.rho, report.delta)
+        logger.info(
+            "length %d: noise scale %.4g, threshold %.4g, released %d",
+            k,
+            report.noise_scale,
+            report.threshold,
+            report.released,
+        )
+        released.append(kept)
+        reports.append(report)
+    progress("making counts consistent", 1.0)
+    _make_consistent(index, released)
+    accountant.check()
+    aggregates = _reindex(table, index, released, record_count, r)
+    return MarginalsRelease(aggregates, accountant, tuple(reports), settings)
+
+
+def default_delta(record_count: int) -> float:
+    """``1 / (n ln n)`` for the protected record count ``n``.
+
+    Raises:
+        BudgetError: When the protected count is too small to derive delta.
+    """
+    if record_count < 3:
+        raise BudgetError(
+            f"the protected record count is {record_count}, too small to derive a "
+            "default delta; pass delta explicitly (for example --delta 1e-6) or "
+            "raise epsilon"
+        )
+    return 1.0 / (record_count * math.log(record_count))
+
+
+def _in_sorted(values: IntArray, sorted_keys: IntArray) -> npt.NDArray[np.bool_]:
+    if sorted_keys.size == 0:
+        return np.zeros(values.shape, dtype=bool)
+    pos = np.minimum(np.searchsorted(sorted_keys, values), sorted_keys.size - 1)
+    return np.asarray(sorted_keys[pos] == values)
+
+
+def _per_unit_counts(
+    table: EncodedTable, space: CombinationSpace, candidates: IntArray | None
+) -> IntArray:
+    """Number of candidate combinations each unit holds (sensitive)."""
+    per_unit = np.zeros(table.n_records, dtype=np.int64)
+    for units, keys in record_combinations(table, space):
+        if candidates is not None:
+            units = units[_in_sorted(keys, candidates)]
+        per_unit += np.bincount(units, minlength=table.n_records)
+    return per_unit
+
+
+def _bounded_counts(
+    table: EncodedTable,
+    space: CombinationSpace,
+    candidates: IntArray | None,
+    per_unit: IntArray,
+    bound: int,
+    rng: np.random.Generator,
+) -> tuple[IntArray, IntArray]:
+    """Count combinations with each unit's contribution bounded.
+
+    A unit holding more than ``bound`` combinations keeps a uniformly random
+    ``bound`` of them, so one unit changes at most ``bound`` counts, each by
+    one: L2 sensitivity ``sqrt(bound)``.
+    """
+    parts_keys: list[IntArray] = []
+    parts_counts: list[IntArray] = []
+    for units, keys in record_combinations(table, space):
+        if candidates is not None:
+            mask = _in_sorted(keys, candidates)
+            units, keys = units[mask], keys[mask]
+        over = per_unit[units] > bound
+        if over.any():
+            o_units, o_keys = units[over], keys[over]
+            order = np.lexsort((rng.random(o_units.size), o_units))
+            sorted_units = o_units[order]
+            rank = np.arange(order.size) - np.searchsorted(sorted_units, sorted_units)
+            keys = np.concatenate([keys[~over], o_keys[order[rank < bound]]])
+        unique, counts = np.unique(keys, return_counts=True)
+        parts_keys.append(unique)
+        parts_counts.append(counts)
+    if not parts_keys:
+        return np.zeros(0, np.int64), np.zeros(0, np.int64)
+    all_keys = np.concatenate(parts_keys)
+    unique, inverse = np.unique(all_keys, return_inverse=True)
+    summed = np.bincount(inverse, weights=np.concatenate(parts_counts))
+    return unique, summed.astype(np.int64)
+
+
+def _release_values(
+    keys: IntArray, counts: IntArray, bound: int, scale: float, delta: float
+) -> tuple[tuple[IntArray, IntArray], LengthReport]:
+    """Length 1: the values present are sensitive, so a threshold hides rare ones."""
+    threshold = threshold_for_delta(bound, scale, delta)
+    kept, rho, spent_delta = gaussian_threshold(
+        dict(zip(keys.tolist(), counts.tolist(), strict=True)), bound, scale, threshold
+    )
+    out_keys = np.array(sorted(kept), dtype=np.int64)
+    out_counts = np.array([kept[int(k)] for k in out_keys], dtype=np.int64)
+    report = LengthReport(
+        1, bound, scale, float(threshold), None, int(out_keys.size), rho, spent_delta
+    )
+    return (out_keys, out_counts), report
+
+
+def _release_candidates(
+    candidates: IntArray,
+    keys: IntArray,
+    counts: IntArray,
+    k: int,
+    bound: int,
+    scale: float,
+    settings: DPSettings,
+) -> tuple[tuple[IntArray, IntArray], LengthReport]:
+    """Length >= 2: noise every public candidate, then filter by threshold."""
+    full = np.zeros(candidates.size, dtype=np.int64)
+    full[np.searchsorted(candidates, keys)] = counts
+    noisy, rho = gaussian_counts(full, math.sqrt(bound), scale)
+    etas = settings.adaptive_etas()
+    if etas is None:
+        threshold = settings.fixed_thresholds()[k]
+    else:
+        # eta/2 is the chance that a zero count's noise crosses the threshold.
+        threshold = scale * NormalDist().inv_cdf(1.0 - min(etas[k] / 2.0, 0.5))
+    keep = (noisy > threshold) & (noisy > 0)
+    report = LengthReport(
+        k, bound, scale, threshold, int(candidates.size), int(keep.sum()), rho, 0.0
+    )
+    return (candidates[keep], noisy[keep]), report
+
+
+def _candidates(
+    index: ValueIndex,
+    released: list[tuple[IntArray, IntArray]],
+    k: int,
+    settings: DPSettings,
+) -> IntArray:
+    """Public candidates of length ``k``.
+
+    A candidate is a combination whose every sub-combination of length
+    ``k - 1`` was released; built from protected output only.
+    """
+    prev_space = CombinationSpace.build(index, k - 1)
+    space = CombinationSpace.build(index, k)
+    prev_keys = released[k - 2][0]
+    singles = np.sort(released[0][0])  # length-1 keys are value ids
+    if prev_keys.size == 0 or singles.size == 0:
+        return np.zeros(0, dtype=np.int64)
+    prev_ids = prev_space.ids_from_keys(prev_keys)
+    value_column = index.value_column
+    single_columns = value_column[singles]
+    last_columns = value_column[prev_ids[:, -1]]
+    # Extend each combination only with values of later columns, so every
+    # candidate is generated once, already sorted.
+    starts = np.searchsorted(single_columns, last_columns, side="right")
+    widths = singles.size - starts
+    parts: list[IntArray] = []
+    total = 0
+    row = 0
+    while row < prev_ids.shape[0]:
+        stop = row + 1
+        acc = int(widths[row])
+        while stop < prev_ids.shape[0] and acc + widths[stop] <= _EXPAND_BLOCK:
+            acc += int(widths[stop])
+            stop += 1
+        rows = np.repeat(np.arange(row, stop), widths[row:stop])
+        offsets = np.arange(rows.size) - np.repeat(
+            np.cumsum(widths[row:stop]) - widths[row:stop], widths[row:stop]
+        )
+        ext = np.concatenate(
+            [prev_ids[rows], singles[starts[rows] + offsets][:, None]], axis=1
+        )
+        ok = np.ones(ext.shape[0], dtype=bool)
+        for drop in range(k - 1):
+            sub = np.delete(ext, drop, axis=1)
+            ok &= _in_sorted(prev_space.keys_from_ids(sub), prev_keys)
+        found = space.keys_from_ids(ext[ok])
+        total += found.size
+        if total > settings.max_candidates:
+            raise ParameterError(
+                f"length {k} has more than {settings.max_candidates} candidate "
+                "combinations; lower reporting_length, choose a fabrication mode "
+                "with less fabrication (e.g. 'minimize'), bin columns more "
+                "coarsely, or raise max_candidates"
+            )
+        parts.append(found)
+        row = stop
+    return np.sort(np.concatenate(parts)) if parts else np.zeros(0, np.int64)
+
+
+def _make_consistent(
+    index: ValueIndex, released: list[tuple[IntArray, IntArray]]
+) -> None:
+    """Cap each count by its sub-combinations' counts, shortest length first.
+
+    Post-processing of protected counts only, so it costs no privacy.
+    """
+    for k in range(2, len(released) + 1):
+        keys, counts = released[k - 1]
+        if keys.size == 0:
+            continue
+        prev_keys, prev_counts = released[k - 2]
+        ids = CombinationSpace.build(index, k).ids_from_keys(keys)
+        prev_space = CombinationSpace.build(index, k - 1)
+        capped = counts.copy()
+        for drop in range(k):
+            sub_keys = prev_space.keys_from_ids(np.delete(ids, drop, axis=1))
+            capped = np.minimum(
+                capped, prev_counts[np.searchsorted(prev_keys, sub_keys)]
+            )
+        released[k - 1] = (keys, capped)
+
+
+def _reindex(
+    table: EncodedTable,
+    index: ValueIndex,
+    released: list[tuple[IntArray, IntArray]],
+    record_count: int,
+    reporting_length: int,
+) -> Aggregates:
+    """Number the released values afresh and drop every suppressed label."""
+    singles = released[0][0] if released else np.zeros(0, np.int64)
+    new_id = np.full(index.n_values, -1, dtype=np.int64)
+    new_id[singles] = np.arange(singles.size)
+    value_column = index.value_column
+    categories = []
+    for j in range(table.n_columns):
+        codes = singles[value_column[singles] == j] - index.offsets[j]
+        categories.append(tuple(table.categories[j][int(c)] for c in codes))
+    combos: list[IntArray] = []
+    counts: list[IntArray] = []
+    for k in range(1, reporting_length + 1):
+        if k <= len(released) and released[k - 1][0].size:
+            keys, cnt = released[k - 1]
+            ids = CombinationSpace.build(index, k).ids_from_keys(keys)
+            combos.append(new_id[ids])
+            counts.append(cnt)
+        else:
+            combos.append(np.zeros((0, k), dtype=np.int64))
+            counts.append(np.zeros(0, dtype=np.int64))
+    return Aggregates(
+        table.columns, tuple(categories), tuple(combos), tuple(counts), record_count
+    )
