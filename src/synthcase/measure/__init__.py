@@ -20,8 +20,8 @@ from synthcase.measure.marginals import (
 from synthcase.measure.settings import AccuracyMode, DPSettings, FabricationMode
 
 __all__ = [
-    "AccuracyMode",
     "Accountant",
+    "AccuracyMode",
     "Aggregates",
     "BudgetPlan",
     "CombinationSpace",
