@@ -128,7 +128,8 @@ class _Extensions:
         if j == 0:
             return np.zeros(ids.shape[0], dtype=np.int64)
         keys = self.aggregates.spaces[j - 1].keys_from_ids(ids)
-        return np.searchsorted(self.aggregates.keys[j - 1], keys)
+        rows = np.searchsorted(self.aggregates.keys[j - 1], keys)
+        return np.asarray(rows, dtype=np.int64)
 
     def subtract(self, records: list[list[int]]) -> None:
         """Lower the weights by the combinations ``records`` now hold.
@@ -280,7 +281,7 @@ def _draw(weights: FloatArray, rng: np.random.Generator) -> IntArray:
     cumulative = np.cumsum(weights, axis=1)
     targets = rng.random(weights.shape[0]) * cumulative[:, -1]
     picks = (cumulative <= targets[:, None]).sum(axis=1)
-    return np.minimum(picks, weights.shape[1] - 1)
+    return np.asarray(np.minimum(picks, weights.shape[1] - 1), dtype=np.int64)
 
 
 def _to_frame(aggregates: Aggregates, records: list[list[int]]) -> pd.DataFrame:

@@ -1,0 +1,440 @@
+"""The ``synthcase`` command: a thin layer over the library.
+
+Every command parses its flags into the library's settings objects, runs the
+library with a progress bar, and prints a short summary. Errors caused by
+input or settings print one line naming the problem and the fix and exit
+with status 2; ``--debug`` shows the traceback instead.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from importlib import resources
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from synthcase._version import __version__
+from synthcase.cli.config import build_dp, build_read, build_synthesis, load_config
+from synthcase.errors import SynthcaseError
+from synthcase.pipeline import (
+    Release,
+    Synthesizer,
+    load_release_aggregates,
+    release_from_aggregates,
+)
+from synthcase.report.folder import check_output_folder
+
+__all__ = ["app", "main"]
+
+app = typer.Typer(
+    name="synthcase",
+    help="Differentially private aggregates and synthetic records from case files.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+err = Console(stderr=True)
+out = Console()
+
+_state: dict[str, bool] = {"debug": False}
+
+# Shared option declarations.
+Output = Annotated[
+    Path, typer.Option("--output", "-o", help="Release folder to write.")
+]
+Force = Annotated[
+    bool, typer.Option("--force", help="Replace an earlier release in the folder.")
+]
+Config = Annotated[
+    Path | None,
+    typer.Option("--config", help="TOML file with [read], [dp], [synthesis]."),
+]
+Columns = Annotated[
+    str | None, typer.Option("--columns", help="Columns to use, comma-separated.")
+]
+Null = Annotated[
+    list[str] | None,
+    typer.Option("--null", "--null-token", help="A cell text meaning absent (repeat)."),
+]
+AbsentZero = Annotated[
+    str | None,
+    typer.Option(
+        "--absent-zero",
+        help="Treat 0 as absent: 'all' or a comma-separated column list.",
+    ),
+]
+Bins = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--bin",
+        help="Bin a numeric column: COL=e0,e1,...,en (edges) or COL=LOW..HIGH/COUNT.",
+    ),
+]
+Limit = Annotated[
+    int | None, typer.Option("--record-limit", help="Use only the first N records.")
+]
+Delimiter = Annotated[
+    str | None, typer.Option("--delimiter", help="Field delimiter (default: detect).")
+]
+MaxCategories = Annotated[
+    int | None,
+    typer.Option("--max-categories", help="Refuse unbinned columns with more values."),
+]
+OutOfRange = Annotated[
+    str | None,
+    typer.Option(
+        "--out-of-range", help="Binned values outside the edges: error, clip, absent."
+    ),
+]
+Epsilon = Annotated[float | None, typer.Option("--epsilon", help="Total privacy loss.")]
+Delta = Annotated[
+    float | None, typer.Option("--delta", help="Total delta (default 1/(n ln n)).")
+]
+Length = Annotated[
+    int | None,
+    typer.Option("--reporting-length", "-r", help="Longest combination counted."),
+]
+Percentile = Annotated[
+    int | None, typer.Option("--percentile", help="Contribution-bound percentile.")
+]
+PercentileShare = Annotated[
+    float | None, typer.Option("--percentile-share", help="Budget share for bounds.")
+]
+CountShare = Annotated[
+    float | None,
+    typer.Option("--record-count-share", help="Epsilon share for the record count."),
+]
+Accuracy = Annotated[
+    str | None,
+    typer.Option(
+        "--accuracy-mode",
+        help="prioritize-long, prioritize-short, balanced or custom.",
+    ),
+]
+Sigmas = Annotated[
+    str | None,
+    typer.Option("--sigma-proportions", help="Custom accuracy: p1,p2,...,pR."),
+]
+Fabrication = Annotated[
+    str | None,
+    typer.Option(
+        "--fabrication-mode",
+        help="uncontrolled, progressive, balanced, minimize, custom-fixed, "
+        "custom-adaptive.",
+    ),
+]
+Thresholds = Annotated[
+    str | None,
+    typer.Option("--thresholds", help="Custom fabrication: 2:v2,3:v3,..."),
+]
+Records = Annotated[
+    int | None,
+    typer.Option("--records", help="Synthetic records (default: protected count)."),
+]
+Seed = Annotated[
+    int | None, typer.Option("--seed", help="Seed of the synthesis (not of the noise).")
+]
+SyntheticCounts = Annotated[
+    bool | None,
+    typer.Option(
+        "--use-synthetic-counts/--no-synthetic-counts",
+        help="Balance sampling with counts already synthesized.",
+    ),
+]
+WeightPercentile = Annotated[
+    float | None,
+    typer.Option("--weight-percentile", help="Weight percentile beyond R."),
+]
+Unit = Annotated[
+    str, typer.Option("--unit", help="Name of the privacy unit in the statement.")
+]
+
+
+@app.callback()
+def _root(
+    debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks.")] = False,
+    verbose: Annotated[
+        bool, typer.Option("--verbose", "-v", help="Print the privacy audit trail.")
+    ] = False,
+    version: Annotated[
+        bool, typer.Option("--version", help="Print the version and exit.")
+    ] = False,
+) -> None:
+    """Differentially private aggregates and synthetic records from case files."""
+    if version:
+        out.print(f"synthcase {__version__}")
+        raise typer.Exit()
+    _state["debug"] = debug
+    if verbose:
+        logging.basicConfig(level=logging.INFO, format="%(name)s: %(message)s")
+
+
+@contextmanager
+def _errors() -> Iterator[None]:
+    try:
+        yield
+    except SynthcaseError as error:
+        if _state["debug"]:
+            raise
+        err.print(f"[bold red]error:[/] {error}", highlight=False)
+        raise typer.Exit(2) from None
+    except KeyboardInterrupt:
+        err.print("interrupted; nothing was written")
+        raise typer.Exit(130) from None
+    except Exception as error:
+        if _state["debug"]:
+            raise
+        err.print(
+            f"[bold red]unexpected error:[/] {type(error).__name__}: {error}. "
+            "Nothing was written; rerun with --debug for details.",
+            highlight=False,
+        )
+        raise typer.Exit(1) from None
+
+
+@contextmanager
+def _progress() -> Iterator[Callable[[str, float], None]]:
+    bars = Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TextColumn("{task.percentage:>3.0f}%"),
+        TimeElapsedColumn(),
+        console=err,
+        transient=False,
+        disable=not err.is_terminal,
+    )
+    tasks: dict[str, Any] = {}
+
+    def update(stage: str, fraction: float) -> None:
+        if stage not in tasks:
+            for other in tasks.values():
+                bars.update(other, completed=100)
+            tasks[stage] = bars.add_task(stage, total=100)
+        bars.update(tasks[stage], completed=100 * fraction)
+
+    with bars:
+        yield update
+        for task in tasks.values():
+            bars.update(task, completed=100)
+
+
+def _read_flags(**kw: Any) -> dict[str, Any]:
+    return {
+        "columns": kw["columns"],
+        "null_tokens": tuple(kw["null"]) if kw["null"] else None,
+        "absent_zero": kw["absent_zero"],
+        "bins": tuple(kw["bins"]) if kw["bins"] else None,
+        "record_limit": kw["record_limit"],
+        "delimiter": kw["delimiter"],
+        "max_categories": kw["max_categories"],
+        "out_of_range": kw["out_of_range"],
+    }
+
+
+def _fit(source: Path, output: Path, force: bool, kw: dict[str, Any]) -> Synthesizer:
+    config = load_config(kw["config"])
+    read = build_read(config["read"], **_read_flags(**kw))
+    dp = build_dp(
+        config["dp"],
+        epsilon=kw["epsilon"],
+        delta=kw["delta"],
+        reporting_length=kw["reporting_length"],
+        percentile=kw["percentile"],
+        percentile_share=kw["percentile_share"],
+        record_count_share=kw["record_count_share"],
+        accuracy_mode=kw["accuracy_mode"],
+        sigma_proportions=kw["sigma_proportions"],
+        fabrication_mode=kw["fabrication_mode"],
+        thresholds=kw["thresholds"],
+    )
+    synthesis = build_synthesis(
+        config["synthesis"],
+        records=kw.get("records"),
+        seed=kw.get("seed"),
+        use_synthetic_counts=kw.get("use_synthetic_counts"),
+        weight_percentile=kw.get("weight_percentile"),
+    )
+    # Refuse a bad output folder before spending any budget.
+    check_output_folder(output, force=force, inputs=[source])
+    synth = Synthesizer(dp, synthesis, unit=kw.get("unit", "record"))
+    with _progress() as progress:
+        synth.fit(source, read, progress=progress)
+    return synth
+
+
+def _summary(release: Release, folder: Path) -> None:
+    privacy = release.metadata["privacy"]
+    table = Table(title=f"Release written to {folder}", show_header=False)
+    table.add_row("mode", release.mode)
+    table.add_row(
+        "privacy", f"epsilon {privacy['epsilon']:.4g}, delta {privacy['delta']:.3g}"
+    )
+    table.add_row("protected record count", f"{release.aggregates.record_count:,}")
+    for k, counts in enumerate(release.aggregates.counts, start=1):
+        table.add_row(f"combinations of length {k}", f"{counts.size:,}")
+    if release.synthetic is not None and len(release.synthetic):
+        filled = release.synthetic.notna().to_numpy()
+        table.add_row("synthetic records", f"{len(release.synthetic):,}")
+        table.add_row("filled cells", f"{filled.mean():.1%}")
+        table.add_row("complete records", f"{filled.all(axis=1).mean():.1%}")
+    out.print(table)
+
+
+@app.command()
+def run(
+    source: Annotated[Path, typer.Argument(help="Sensitive CSV or TSV file.")],
+    output: Output,
+    force: Force = False,
+    config: Config = None,
+    columns: Columns = None,
+    null: Null = None,
+    absent_zero: AbsentZero = None,
+    bins: Bins = None,
+    record_limit: Limit = None,
+    delimiter: Delimiter = None,
+    max_categories: MaxCategories = None,
+    out_of_range: OutOfRange = None,
+    epsilon: Epsilon = None,
+    delta: Delta = None,
+    reporting_length: Length = None,
+    percentile: Percentile = None,
+    percentile_share: PercentileShare = None,
+    record_count_share: CountShare = None,
+    accuracy_mode: Accuracy = None,
+    sigma_proportions: Sigmas = None,
+    fabrication_mode: Fabrication = None,
+    thresholds: Thresholds = None,
+    records: Records = None,
+    seed: Seed = None,
+    use_synthetic_counts: SyntheticCounts = None,
+    weight_percentile: WeightPercentile = None,
+    unit: Unit = "record",
+) -> None:
+    """Measure, synthesize and write a complete release."""
+    kw = dict(locals())
+    with _errors():
+        synth = _fit(source, output, force, kw)
+        with _progress() as progress:
+            release = synth.release(progress=progress)
+        folder = release.save(output, force=force)
+        _summary(release, folder)
+
+
+@app.command()
+def aggregate(
+    source: Annotated[Path, typer.Argument(help="Sensitive CSV or TSV file.")],
+    output: Output,
+    force: Force = False,
+    config: Config = None,
+    columns: Columns = None,
+    null: Null = None,
+    absent_zero: AbsentZero = None,
+    bins: Bins = None,
+    record_limit: Limit = None,
+    delimiter: Delimiter = None,
+    max_categories: MaxCategories = None,
+    out_of_range: OutOfRange = None,
+    epsilon: Epsilon = None,
+    delta: Delta = None,
+    reporting_length: Length = None,
+    percentile: Percentile = None,
+    percentile_share: PercentileShare = None,
+    record_count_share: CountShare = None,
+    accuracy_mode: Accuracy = None,
+    sigma_proportions: Sigmas = None,
+    fabrication_mode: Fabrication = None,
+    thresholds: Thresholds = None,
+    unit: Unit = "record",
+) -> None:
+    """Measure only: write protected aggregates, accounting and statement."""
+    kw = dict(locals())
+    with _errors():
+        synth = _fit(source, output, force, kw)
+        release = synth.release(synthesize=False)
+        folder = release.save(output, force=force)
+        _summary(release, folder)
+
+
+@app.command()
+def generate(
+    aggregates: Annotated[
+        Path, typer.Argument(help="aggregates.tsv, or a release folder holding one.")
+    ],
+    output: Output,
+    force: Force = False,
+    records: Records = None,
+    seed: Seed = None,
+    use_synthetic_counts: SyntheticCounts = None,
+    weight_percentile: WeightPercentile = None,
+) -> None:
+    """Synthesize records from a protected aggregates file (post-processing)."""
+    with _errors():
+        protected, metadata = load_release_aggregates(aggregates)
+        synthesis = build_synthesis(
+            {},
+            records=records,
+            seed=seed,
+            use_synthetic_counts=use_synthetic_counts,
+            weight_percentile=weight_percentile,
+        )
+        check_output_folder(output, force=force)
+        with _progress() as progress:
+            release = release_from_aggregates(
+                protected, metadata, synthesis, progress=progress
+            )
+        folder = release.save(output, force=force)
+        _summary(release, folder)
+
+
+@app.command()
+def demo(
+    output: Annotated[
+        Path, typer.Option("--output", "-o", help="Release folder to write.")
+    ] = Path("demo-release"),
+    force: Force = False,
+    epsilon: Annotated[float, typer.Option("--epsilon", help="Privacy loss.")] = 4.0,
+    seed: Seed = None,
+) -> None:
+    """Release the bundled NIST ma2019 excerpt (public data) as a demonstration."""
+    data = resources.files("synthcase") / "data"
+    with (
+        resources.as_file(data / "ma2019.csv") as csv_path,
+        resources.as_file(data / "ma2019.toml") as config_path,
+    ):
+        run(
+            csv_path,
+            output,
+            force=force,
+            config=config_path,
+            epsilon=epsilon,
+            seed=seed,
+            **_no_flags(),
+        )
+
+
+def _no_flags() -> dict[str, Any]:
+    """Every optional flag of :func:`run` left at its default."""
+    names = [
+        "columns", "null", "absent_zero", "bins", "record_limit", "delimiter",
+        "max_categories", "out_of_range", "delta", "reporting_length",
+        "percentile", "percentile_share", "record_count_share", "accuracy_mode",
+        "sigma_proportions", "fabrication_mode", "thresholds", "records",
+        "use_synthetic_counts", "weight_percentile",
+    ]  # fmt: skip
+    return dict.fromkeys(names)
+
+
+def main() -> None:
+    """Entry point of the ``synthcase`` script."""
+    try:
+        app()
+    except SystemExit as exit_:
+        sys.exit(exit_.code)

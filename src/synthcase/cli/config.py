@@ -1,0 +1,159 @@
+"""Turning command-line flags and config files into validated settings.
+
+Shorthands (``--bin AGEP=0,18,65,120``, ``--thresholds 2:0.1,3:0.5``,
+comma-separated column lists, TOML config files) are accepted only here, at
+the edge, and converted once into the library's frozen settings objects.
+
+A config file is TOML with up to three tables whose keys are the long flag
+names with underscores (``[read]``, ``[dp]``, ``[synthesis]``)::
+
+    [read]
+    columns = ["AGEP", "SEX", "MSP"]
+    null_tokens = ["N"]
+    bins = ["AGEP=0,18,30,45,65,120"]
+
+    [dp]
+    epsilon = 4
+    reporting_length = 3
+
+Flags given on the command line win over the file.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from synthcase.errors import ParameterError
+from synthcase.measure.settings import (
+    DPSettings,
+    parse_sigma_proportions,
+    parse_thresholds,
+)
+from synthcase.prepare import BinSpec, ReadOptions
+from synthcase.synthesize.aggregate_seeded import SynthesisSettings
+
+__all__ = ["build_dp", "build_read", "build_synthesis", "load_config", "split_list"]
+
+_SECTIONS = {"read", "dp", "synthesis", "release"}
+
+
+def load_config(path: Path | None) -> dict[str, dict[str, Any]]:
+    """Read a TOML config file into its tables; ``None`` gives empty tables."""
+    empty: dict[str, dict[str, Any]] = {s: {} for s in _SECTIONS}
+    if path is None:
+        return empty
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ParameterError(f"config file {str(path)!r} does not exist") from None
+    except tomllib.TOMLDecodeError as err:
+        raise ParameterError(
+            f"config file {str(path)!r} is not valid TOML: {err}"
+        ) from None
+    unknown = sorted(set(data) - _SECTIONS)
+    if unknown:
+        raise ParameterError(
+            f"config file {str(path)!r} has unknown tables {unknown}; allowed tables "
+            f"are {sorted(_SECTIONS)}"
+        )
+    for name, table in data.items():
+        if not isinstance(table, dict):
+            raise ParameterError(f"config entry {name!r} must be a table ([{name}])")
+        empty[name] = dict(table)
+    return empty
+
+
+def split_list(
+    text: str | list[str] | tuple[str, ...] | None,
+) -> tuple[str, ...] | None:
+    """``"A,B, C"`` -> ``("A", "B", "C")``; lists pass through."""
+    if text is None:
+        return None
+    if isinstance(text, list | tuple):
+        return tuple(str(t) for t in text)
+    items = tuple(part.strip() for part in text.split(",") if part.strip())
+    return items or None
+
+
+def _merge(config: Mapping[str, Any], flags: Mapping[str, Any]) -> dict[str, Any]:
+    merged = dict(config)
+    merged.update({k: v for k, v in flags.items() if v is not None})
+    return merged
+
+
+def _check_keys(section: str, values: Mapping[str, Any], allowed: set[str]) -> None:
+    unknown = sorted(set(values) - allowed)
+    if unknown:
+        raise ParameterError(
+            f"unknown setting(s) {unknown} in [{section}]; allowed are "
+            f"{sorted(allowed)}"
+        )
+
+
+def build_read(config: Mapping[str, Any], **flags: Any) -> ReadOptions:
+    """ReadOptions from a config table and flags."""
+    values = _merge(config, flags)
+    allowed = {
+        "columns",
+        "record_limit",
+        "null_tokens",
+        "absent_zero",
+        "delimiter",
+        "bins",
+        "max_categories",
+        "out_of_range",
+    }
+    _check_keys("read", values, allowed)
+    if "columns" in values:
+        values["columns"] = split_list(values["columns"])
+    if "null_tokens" in values:
+        values["null_tokens"] = split_list(values["null_tokens"]) or ()
+    zero = values.get("absent_zero")
+    if isinstance(zero, str):
+        values["absent_zero"] = (
+            True if zero.strip().lower() in {"all", "*", "true"} else split_list(zero)
+        )
+    elif isinstance(zero, list):
+        values["absent_zero"] = tuple(zero)
+    if "bins" in values:
+        values["bins"] = tuple(
+            b if isinstance(b, BinSpec) else BinSpec.parse(str(b))
+            for b in values["bins"]
+        )
+    if values.get("delimiter") == "\\t":
+        values["delimiter"] = "\t"
+    return ReadOptions(**values)
+
+
+def build_dp(config: Mapping[str, Any], **flags: Any) -> DPSettings:
+    """DPSettings from a config table and flags."""
+    values = _merge(config, flags)
+    allowed = {f for f in DPSettings.__dataclass_fields__}
+    _check_keys("dp", values, allowed)
+    if "epsilon" not in values:
+        raise ParameterError(
+            "no privacy budget given; pass --epsilon (for example --epsilon 1) or "
+            "set epsilon in the [dp] table of the config file"
+        )
+    if isinstance(values.get("thresholds"), str):
+        values["thresholds"] = parse_thresholds(values["thresholds"])
+    elif isinstance(values.get("thresholds"), Mapping):
+        values["thresholds"] = {
+            int(k): float(v) for k, v in values["thresholds"].items()
+        }
+    if values.get("sigma_proportions") is not None:
+        values["sigma_proportions"] = parse_sigma_proportions(
+            values["sigma_proportions"]
+        )
+    return DPSettings(**values)
+
+
+def build_synthesis(config: Mapping[str, Any], **flags: Any) -> SynthesisSettings:
+    """SynthesisSettings from a config table and flags."""
+    values = _merge(config, flags)
+    allowed = {f for f in SynthesisSettings.__dataclass_fields__}
+    _check_keys("synthesis", values, allowed)
+    return SynthesisSettings(**values)

@@ -1,0 +1,359 @@
+"""The whole release, from a case file to a folder one can share.
+
+:class:`Synthesizer` is the Python entry point: ``fit`` measures the
+sensitive data once (spending the privacy budget), after which ``sample``
+and ``release`` only post-process the protected aggregates and may be called
+as often as wanted::
+
+    synth = Synthesizer(DPSettings(epsilon=4, reporting_length=3))
+    synth.fit("cases.csv", ReadOptions(null_tokens=("N",)))
+    frame = synth.sample(seed=7)
+    synth.release(seed=7).save("release-folder")
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import logging
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from synthcase._version import __version__
+from synthcase.errors import ParameterError
+from synthcase.measure.aggregates import Aggregates
+from synthcase.measure.marginals import MarginalsRelease, measure_marginals
+from synthcase.measure.settings import DPSettings
+from synthcase.prepare import EncodedTable, ReadOptions, load_table, read_frame
+from synthcase.progress import Progress, no_progress
+from synthcase.report.folder import atomic_write_json, atomic_write_text, staged_folder
+from synthcase.report.statement import dp_statement
+from synthcase.synthesize.aggregate_seeded import (
+    SynthesisSettings,
+    synthesize_from_aggregates,
+)
+
+__all__ = [
+    "Release",
+    "Synthesizer",
+    "load_release_aggregates",
+    "release_from_aggregates",
+]
+
+logger = logging.getLogger(__name__)
+
+DP_MODE = "dp-aggregate-seeded"
+
+
+@dataclass(frozen=True)
+class Release:
+    """Everything a release folder holds, in memory.
+
+    All of it is releasable: protected aggregates, synthetic records derived
+    from them, the parameters and the accounting.
+
+    Attributes:
+        mode: The release mode, for example ``"dp-aggregate-seeded"``.
+        aggregates: The protected counts.
+        synthetic: The synthetic records (labels, ``pd.NA`` when absent), or
+            ``None`` for a release of aggregates only.
+        metadata: The content of ``release.json``.
+        statement: The content of ``PRIVACY.md``.
+    """
+
+    mode: str
+    aggregates: Aggregates
+    synthetic: pd.DataFrame | None
+    metadata: dict[str, Any]
+    statement: str
+
+    def aggregates_frame(self) -> pd.DataFrame:
+        """The protected counts as a DataFrame.
+
+        Columns: ``selections``, ``protected_count`` and ``length``.
+        """
+        return self.aggregates.to_frame()
+
+    def save(
+        self,
+        folder: str | os.PathLike[str],
+        *,
+        force: bool = False,
+        extra: Mapping[str, str] | None = None,
+    ) -> Path:
+        """Write the release folder atomically.
+
+        Args:
+            folder: Where to write; created if missing.
+            force: Replace a folder that already holds a release.
+            extra: More text files to write, by name (for example a showcase).
+
+        Returns:
+            The folder written.
+        """
+        target = Path(folder)
+        with staged_folder(target, force=force) as stage:
+            if self.synthetic is not None:
+                write_synthetic_csv(self.synthetic, stage / "synthetic.csv")
+            self.aggregates.write_tsv(stage / "aggregates.tsv")
+            atomic_write_json(stage / "release.json", self.metadata)
+            atomic_write_text(stage / "PRIVACY.md", self.statement)
+            for name, text in (extra or {}).items():
+                atomic_write_text(stage / name, text)
+        return target.resolve()
+
+
+def write_synthetic_csv(frame: pd.DataFrame, path: Path) -> None:
+    """Write synthetic records as CSV, absent values as empty cells."""
+    frame.to_csv(path, index=False, na_rep="", lineterminator="\n")
+
+
+class Synthesizer:
+    """Differentially private aggregates and synthetic records from a case file.
+
+    Args:
+        dp: Budget and mechanism settings.
+        synthesis: Default synthesis settings for :meth:`sample`.
+        unit: Name of the privacy unit in the statement (for example "victim").
+    """
+
+    def __init__(
+        self,
+        dp: DPSettings,
+        synthesis: SynthesisSettings | None = None,
+        *,
+        unit: str = "record",
+    ) -> None:
+        self.dp = dp
+        self.synthesis = synthesis or SynthesisSettings()
+        self.unit = unit
+        self._measured: MarginalsRelease | None = None
+        self._read: ReadOptions | None = None
+
+    def fit(
+        self,
+        data: str | os.PathLike[str] | pd.DataFrame | EncodedTable,
+        read: ReadOptions | None = None,
+        *,
+        progress: Progress = no_progress,
+    ) -> Synthesizer:
+        """Measure the sensitive data once, spending the whole budget.
+
+        Args:
+            data: A CSV/TSV path, a DataFrame, or an already encoded table.
+            read: How to read and prepare the data.
+            progress: Called with the stage and the fraction done.
+
+        Returns:
+            ``self``, now holding the protected aggregates.
+        """
+        read = read or ReadOptions()
+        table = data if isinstance(data, EncodedTable) else _load(data, read)
+        self._read = read
+        self._measured = measure_marginals(table, self.dp, progress=progress)
+        return self
+
+    @property
+    def measured(self) -> MarginalsRelease:
+        """The protected aggregates and their accounting."""
+        if self._measured is None:
+            raise ParameterError(
+                "this synthesizer has not been fitted; call fit(data) first"
+            )
+        return self._measured
+
+    @property
+    def aggregates(self) -> Aggregates:
+        """The protected counts."""
+        return self.measured.aggregates
+
+    def sample(
+        self,
+        records: int | None = None,
+        *,
+        seed: int | None = None,
+        progress: Progress = no_progress,
+    ) -> pd.DataFrame:
+        """Synthesize records from the protected aggregates (post-processing)."""
+        settings = dataclasses.replace(
+            self.synthesis,
+            records=records if records is not None else self.synthesis.records,
+            seed=seed if seed is not None else self.synthesis.seed,
+        )
+        return synthesize_from_aggregates(self.aggregates, settings, progress=progress)
+
+    def release(
+        self,
+        records: int | None = None,
+        *,
+        seed: int | None = None,
+        progress: Progress = no_progress,
+        synthesize: bool = True,
+    ) -> Release:
+        """Assemble the releasable bundle, synthesizing records unless told not to."""
+        synthetic = (
+            self.sample(records, seed=seed, progress=progress) if synthesize else None
+        )
+        measured = self.measured
+        synthesis = dataclasses.replace(
+            self.synthesis,
+            records=None if synthetic is None else len(synthetic),
+            seed=seed if seed is not None else self.synthesis.seed,
+        )
+        metadata = release_metadata(measured, self._read, synthesis, self.unit)
+        if synthetic is None:
+            metadata["synthetic_records"] = 0
+        return Release(
+            DP_MODE,
+            measured.aggregates,
+            synthetic,
+            metadata,
+            statement_from_metadata(metadata),
+        )
+
+
+def statement_from_metadata(metadata: Mapping[str, Any]) -> str:
+    """``PRIVACY.md`` of a DP release, from its ``release.json`` content."""
+    privacy = metadata.get("privacy", {})
+    if "epsilon" not in privacy:
+        return (
+            "# Privacy statement\n\nThese synthetic records were derived from an "
+            "aggregates file that did not come with its privacy accounting "
+            "(no release.json beside it). Their protection is whatever protected "
+            "that file; ask its producer.\n"
+        )
+    return dp_statement(
+        epsilon=privacy["epsilon"],
+        delta=privacy["delta"],
+        rho=privacy["rho"],
+        reporting_length=int(metadata["reporting_length"]),
+        unit=str(privacy.get("unit", "record")),
+        columns=list(metadata["columns"]),
+        record_count=int(metadata["protected_record_count"]),
+        synthetic_records=int(metadata.get("synthetic_records") or 0),
+        parameters=metadata.get("input", {}),
+    )
+
+
+def release_from_aggregates(
+    aggregates: Aggregates,
+    metadata: Mapping[str, Any],
+    synthesis: SynthesisSettings,
+    *,
+    progress: Progress = no_progress,
+) -> Release:
+    """Synthesize from protected aggregates read back from a release.
+
+    Post-processing only: the privacy accounting is carried over unchanged.
+    """
+    synthetic = synthesize_from_aggregates(aggregates, synthesis, progress=progress)
+    meta = dict(metadata)
+    meta.setdefault("columns", list(aggregates.columns))
+    meta.setdefault("reporting_length", aggregates.reporting_length)
+    meta.setdefault("protected_record_count", aggregates.record_count)
+    meta.setdefault("mode", DP_MODE)
+    meta["synthetic_records"] = len(synthetic)
+    parameters = dict(meta.get("parameters", {}))
+    parameters["synthesis"] = _settings_dict(
+        dataclasses.replace(synthesis, records=len(synthetic))
+    )
+    meta["parameters"] = parameters
+    meta["created"] = datetime.now(UTC).isoformat(timespec="seconds")
+    meta["tool"] = {"name": "synthcase", "version": __version__}
+    return Release(
+        str(meta["mode"]), aggregates, synthetic, meta, statement_from_metadata(meta)
+    )
+
+
+def _load(
+    data: str | os.PathLike[str] | pd.DataFrame, read: ReadOptions
+) -> EncodedTable:
+    """Load with the chosen columns kept in input order."""
+    if read.columns is not None:
+        header = list(read_frame(data, dataclasses.replace(read, columns=None)).columns)
+        ordered = tuple(c for c in header if c in set(read.columns))
+        if len(ordered) == len(read.columns):
+            read = dataclasses.replace(read, columns=ordered)
+    return load_table(data, read)
+
+
+def release_metadata(
+    measured: MarginalsRelease,
+    read: ReadOptions | None,
+    synthesis: SynthesisSettings,
+    unit: str,
+) -> dict[str, Any]:
+    """The content of ``release.json`` (releasable figures only)."""
+    aggregates = measured.aggregates
+    settings = measured.settings
+    return {
+        "tool": {"name": "synthcase", "version": __version__},
+        "created": datetime.now(UTC).isoformat(timespec="seconds"),
+        "mode": DP_MODE,
+        "columns": list(aggregates.columns),
+        "reporting_length": settings.reporting_length,
+        "protected_record_count": aggregates.record_count,
+        "synthetic_records": synthesis.records,
+        "privacy": {**measured.privacy(), "unit": unit},
+        "parameters": {
+            "dp": _settings_dict(settings),
+            "synthesis": _settings_dict(synthesis),
+        },
+        "input": _read_dict(read),
+        "released_combinations": {
+            str(k): int(c.size) for k, c in enumerate(aggregates.counts, start=1)
+        },
+    }
+
+
+def _settings_dict(settings: Any) -> dict[str, Any]:
+    result: dict[str, Any] = {}
+    for f in dataclasses.fields(settings):
+        value = getattr(settings, f.name)
+        if isinstance(value, Mapping):
+            value = {str(k): v for k, v in value.items()}
+        elif isinstance(value, tuple):
+            value = list(value)
+        elif hasattr(value, "value"):
+            value = value.value
+        result[f.name] = value
+    return result
+
+
+def _read_dict(read: ReadOptions | None) -> dict[str, Any]:
+    if read is None:
+        return {}
+    absent_zero = read.absent_zero
+    return {
+        "null_tokens": list(read.null_tokens),
+        "absent_zero": absent_zero
+        if isinstance(absent_zero, bool)
+        else list(absent_zero),
+        "bins": [b.to_text() for b in read.bins],
+        "max_categories": read.max_categories,
+        "record_limit": read.record_limit,
+    }
+
+
+def load_release_aggregates(
+    path: str | os.PathLike[str],
+) -> tuple[Aggregates, dict[str, Any]]:
+    """Read ``aggregates.tsv`` (and ``release.json`` beside it, when present)."""
+    path = Path(path)
+    tsv = path / "aggregates.tsv" if path.is_dir() else path
+    meta_path = tsv.parent / "release.json"
+    metadata: dict[str, Any] = {}
+    if meta_path.is_file():
+        metadata = json.loads(meta_path.read_text(encoding="utf-8"))
+    aggregates = Aggregates.read_tsv(
+        tsv,
+        columns=metadata.get("columns"),
+        reporting_length=metadata.get("reporting_length"),
+    )
+    return aggregates, metadata
