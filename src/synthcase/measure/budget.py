@@ -16,7 +16,9 @@ the zCDP accounting of Bun & Steinke 2016):
 * The record count takes the zCDP cost ``(s * epsilon)^2 / 2`` of an
   ``s * epsilon``-DP mechanism, ``s`` being ``record_count_share``; it is
   spent first because the default delta depends on the protected count.
-* Of the rest, ``percentile_share`` chooses the contribution bounds (split
+* Of the rest, ``model_share`` (0 by default) is set aside for the
+  measurements of a synthesis model. Of what remains, ``percentile_share``
+  chooses the contribution bounds (split
   evenly across lengths) and the remainder pays for the noisy counts, split
   across lengths by the sigma proportions ``p_k``: length ``k`` gets
   ``rho_k = 1 / (2 sigma_k^2)`` with ``sigma_k = p_k * sigma``.
@@ -59,6 +61,7 @@ class BudgetPlan:
         rho_record_count: rho of the record count.
         rho_percentile: rho of each length's contribution bound.
         rho_lengths: rho of each length's noisy counts.
+        rho_model: rho set aside for a synthesis model's measurements.
         sigmas: Relative noise ``sigma_k`` per length; the absolute noise
             scale of length ``k`` is ``sigma_k * sqrt(bound_k)``.
     """
@@ -72,6 +75,7 @@ class BudgetPlan:
     rho_percentile: tuple[float, ...]
     rho_lengths: tuple[float, ...]
     sigmas: tuple[float, ...]
+    rho_model: float = 0.0
 
 
 def record_count_rho(epsilon: float, record_count_share: float) -> float:
@@ -87,6 +91,7 @@ def plan_budget(
     delta_threshold_share: float,
     percentile_share: float,
     sigma_proportions: tuple[float, ...],
+    model_share: float = 0.0,
 ) -> BudgetPlan:
     """Split ``(epsilon, delta)`` between the mechanisms of a release.
 
@@ -98,7 +103,7 @@ def plan_budget(
         ...     delta_threshold_share=0.5, percentile_share=0.1,
         ...     sigma_proportions=(1.0, 1.0))
         >>> total = (plan.rho_record_count + sum(plan.rho_percentile)
-        ...          + sum(plan.rho_lengths))
+        ...          + sum(plan.rho_lengths) + plan.rho_model)
         >>> 0 <= plan.rho_total - total < 1e-9 * plan.rho_total
         True
     """
@@ -115,6 +120,8 @@ def plan_budget(
     # Keep a hair of the budget unallocated: the mechanisms' maps round their
     # losses up, and the sum of the parts must never exceed the whole.
     rest *= 1.0 - 1e-9
+    rho_model = rest * model_share
+    rest -= rho_model
     length = len(sigma_proportions)
     rho_percentile = rest * percentile_share
     rho_marginals = rest - rho_percentile
@@ -132,17 +139,19 @@ def plan_budget(
         rho_percentile=(rho_percentile / length,) * length,
         rho_lengths=tuple(1.0 / (2.0 * s**2) for s in sigmas),
         sigmas=sigmas,
+        rho_model=rho_model,
     )
     logger.info(
         "budget plan: epsilon %.4g, delta %.3g (threshold %.3g, conversion %.3g), "
-        "rho %.6g; record count rho %.3g; bounds rho %.3g per length; "
-        "sigma per length %s",
+        "rho %.6g; record count rho %.3g; model rho %.3g; bounds rho %.3g per "
+        "length; sigma per length %s",
         epsilon,
         delta,
         delta_threshold,
         delta_conversion,
         rho_total,
         rho_record_count,
+        rho_model,
         rho_percentile / length,
         ", ".join(f"{s:.4g}" for s in sigmas),
     )

@@ -153,6 +153,7 @@ def measure_marginals(
         delta_threshold_share=settings.delta_threshold_share,
         percentile_share=settings.percentile_share,
         sigma_proportions=settings.resolved_sigma_proportions(),
+        model_share=settings.model_share,
     )
     accountant = Accountant(plan)
     accountant.spend("record count", count_rho)
@@ -207,6 +208,7 @@ def measure_marginals(
     _make_consistent(index, released)
     accountant.check()
     aggregates = _reindex(table, index, released, record_count, r)
+    # The accountant stays open: a synthesis model may spend plan.rho_model.
     return MarginalsRelease(aggregates, accountant, tuple(reports), settings)
 
 

@@ -90,6 +90,9 @@ class DPSettings:
             modes (fixed: noisy-count thresholds >= 0; adaptive: eta in (0, 1]).
         max_candidates: Largest number of candidate combinations noised at one
             length; a larger candidate set stops the run with advice.
+        model_share: Share [0, 1) of the budget left after the record count
+            that buys the measurements of a synthesis model; 0 spends
+            everything on the published aggregates.
     """
 
     epsilon: float
@@ -104,6 +107,7 @@ class DPSettings:
     fabrication_mode: FabricationMode = FabricationMode.PROGRESSIVE
     thresholds: Mapping[int, float] = field(default_factory=dict)
     max_candidates: int = 5_000_000
+    model_share: float = 0.0
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "accuracy_mode", _mode(AccuracyMode, self))
@@ -124,6 +128,11 @@ class DPSettings:
             )
         for name in ("percentile_share", "record_count_share", "delta_threshold_share"):
             _check_range(name, getattr(self, name), 0.0, 1.0, f"--{_flag(name)} 0.1")
+        if not 0.0 <= self.model_share < 1.0:
+            raise ParameterError(
+                f"model_share is {self.model_share!r}; it must be in [0, 1), for "
+                "example --model-share 0.5"
+            )
         if self.max_candidates < 1:
             raise ParameterError(
                 f"max_candidates is {self.max_candidates}; it must be >= 1"
