@@ -62,6 +62,8 @@ class BudgetPlan:
         rho_percentile: rho of each length's contribution bound.
         rho_lengths: rho of each length's noisy counts.
         rho_model: rho set aside for a synthesis model's measurements.
+        rho_link_bound: rho of choosing the rows-per-subject bound (0 when
+            declared or when each row is its own unit).
         sigmas: Relative noise ``sigma_k`` per length; the absolute noise
             scale of length ``k`` is ``sigma_k * sqrt(bound_k)``.
     """
@@ -76,6 +78,7 @@ class BudgetPlan:
     rho_lengths: tuple[float, ...]
     sigmas: tuple[float, ...]
     rho_model: float = 0.0
+    rho_link_bound: float = 0.0
 
 
 def record_count_rho(epsilon: float, record_count_share: float) -> float:
@@ -92,6 +95,7 @@ def plan_budget(
     percentile_share: float,
     sigma_proportions: tuple[float, ...],
     model_share: float = 0.0,
+    extra_quantiles: int = 0,
 ) -> BudgetPlan:
     """Split ``(epsilon, delta)`` between the mechanisms of a release.
 
@@ -103,7 +107,7 @@ def plan_budget(
         ...     delta_threshold_share=0.5, percentile_share=0.1,
         ...     sigma_proportions=(1.0, 1.0))
         >>> total = (plan.rho_record_count + sum(plan.rho_percentile)
-        ...          + sum(plan.rho_lengths) + plan.rho_model)
+        ...          + sum(plan.rho_lengths) + plan.rho_model + plan.rho_link_bound)
         >>> 0 <= plan.rho_total - total < 1e-9 * plan.rho_total
         True
     """
@@ -136,7 +140,8 @@ def plan_budget(
         delta_conversion=delta_conversion,
         rho_total=rho_total,
         rho_record_count=rho_record_count,
-        rho_percentile=(rho_percentile / length,) * length,
+        rho_percentile=(rho_percentile / (length + extra_quantiles),) * length,
+        rho_link_bound=rho_percentile / (length + extra_quantiles) * extra_quantiles,
         rho_lengths=tuple(1.0 / (2.0 * s**2) for s in sigmas),
         sigmas=sigmas,
         rho_model=rho_model,

@@ -121,12 +121,8 @@ class CombinationSpace:
             list(itertools.combinations(range(n_columns), length)), dtype=np.int64
         ).reshape(-1, length)
         card = index.cardinalities[sets]
-        # Strides so that the last column of a set varies fastest.
-        strides = np.ones_like(card)
-        for j in range(length - 2, -1, -1):
-            strides[:, j] = strides[:, j + 1] * card[:, j + 1]
-        sizes = strides[:, 0] * card[:, 0]
-        total = sum(int(s) for s in sizes)  # Python ints: no silent overflow
+        # Sizes in Python integers first: numpy's int64 would wrap silently.
+        total = sum(math.prod(int(c) for c in row) for row in card.tolist())
         if total >= _KEY_LIMIT:
             raise ParameterError(
                 f"combinations of length {length} over {n_columns} columns span "
@@ -134,6 +130,11 @@ class CombinationSpace:
                 "number; lower reporting_length, use fewer columns or bin "
                 "columns more coarsely"
             )
+        # Strides so that the last column of a set varies fastest.
+        strides = np.ones_like(card)
+        for j in range(length - 2, -1, -1):
+            strides[:, j] = strides[:, j + 1] * card[:, j + 1]
+        sizes = strides[:, 0] * card[:, 0]
         starts = np.concatenate(([0], np.cumsum(sizes))).astype(np.int64)
         return cls(index, length, sets, strides, starts)
 

@@ -43,12 +43,16 @@ import numpy.typing as npt
 
 from synthcase.errors import BudgetError, ParameterError
 from synthcase.measure.aggregates import Aggregates
-from synthcase.measure.budget import Accountant, plan_budget, record_count_rho
+from synthcase.measure.budget import (
+    Accountant,
+    BudgetPlan,
+    plan_budget,
+    record_count_rho,
+)
 from synthcase.measure.combinations import (
     CombinationSpace,
     IntArray,
     ValueIndex,
-    record_combinations,
 )
 from synthcase.measure.noise import (
     gaussian_count,
@@ -58,6 +62,7 @@ from synthcase.measure.noise import (
     threshold_for_delta,
 )
 from synthcase.measure.settings import DPSettings
+from synthcase.measure.units import Units, group_units, truncate_units
 from synthcase.prepare.table import EncodedTable
 from synthcase.progress import Progress, no_progress
 
@@ -102,13 +107,17 @@ class MarginalsRelease:
     accountant: Accountant
     lengths: tuple[LengthReport, ...]
     settings: DPSettings
+    unit_count: int
+    link_bound: int | None = None
 
     def privacy(self) -> dict[str, Any]:
         """Parameters and accounting as plain data for ``release.json``."""
         return {
             "definition": "(epsilon, delta)-differential privacy",
-            "neighbouring": "add or remove one privacy unit",
+            "neighbouring": "add or remove one privacy unit with all its rows",
             **self.accountant.to_dict(),
+            "protected_unit_count": self.unit_count,
+            "link_bound": self.link_bound,
             "lengths": [vars(r) for r in self.lengths],
         }
 
@@ -119,7 +128,8 @@ def measure_marginals(
     """Release DP counts of every combination of length ``1..R``.
 
     Args:
-        table: The sensitive records; each row is one privacy unit.
+        table: The sensitive records. Each row is one privacy unit, or, when
+            the table has subject ids, each subject with all its rows.
         settings: Budget and mechanism settings.
         progress: Called with the stage and the fraction done.
 
@@ -138,14 +148,17 @@ def measure_marginals(
             f"used; lower it to at most {table.n_columns} or use more columns"
         )
     index = ValueIndex.from_cardinalities(table.cardinalities)
+    rng = np.random.default_rng()  # subset choice; privacy does not rest on it
+    sorted_table, unit_of_row, n_units = group_units(table)
+    linked = table.subject_ids is not None
 
-    # Record count first: the default delta is derived from its protected value.
+    # Unit count first: the default delta is derived from its protected value.
     rho_count = record_count_rho(settings.epsilon, settings.record_count_share)
-    record_count, count_scale, count_rho = gaussian_count(table.n_records, rho_count)
-    logger.info("record count protected with Gaussian noise, scale %.4g", count_scale)
-    delta = (
-        settings.delta if settings.delta is not None else default_delta(record_count)
-    )
+    rho_units = rho_count / 2 if linked else rho_count
+    unit_count, count_scale, units_rho = gaussian_count(n_units, rho_units)
+    logger.info("unit count protected with Gaussian noise, scale %.4g", count_scale)
+    delta = settings.delta if settings.delta is not None else default_delta(unit_count)
+    choose_links = linked and settings.link_bound is None
     plan = plan_budget(
         epsilon=settings.epsilon,
         delta=delta,
@@ -154,13 +167,19 @@ def measure_marginals(
         percentile_share=settings.percentile_share,
         sigma_proportions=settings.resolved_sigma_proportions(),
         model_share=settings.model_share,
+        extra_quantiles=1 if choose_links else 0,
     )
     accountant = Accountant(plan)
-    accountant.spend("record count", count_rho)
+    accountant.spend("subject count" if linked else "record count", units_rho)
 
+    units, links = _bound_links(
+        sorted_table, unit_of_row, n_units, settings, plan, accountant, rng,
+        rho_links=rho_count - rho_units, linked=linked,
+    )  # fmt: skip
+    # Counts are of rows: of links in a linked file, of units otherwise.
+    record_count = unit_count if links is None else links
     released: list[tuple[IntArray, IntArray]] = []
     reports: list[LengthReport] = []
-    rng = np.random.default_rng()  # subset choice; privacy does not rest on it
     for k in range(1, r + 1):
         progress(f"measuring length {k}", (k - 1) / r)
         space = CombinationSpace.build(index, k)
@@ -169,8 +188,8 @@ def measure_marginals(
             logger.info("length %d: no candidates, nothing released", k)
             released.append((np.zeros(0, np.int64), np.zeros(0, np.int64)))
             continue
-        per_unit = _per_unit_counts(table, space, candidates)
-        most = math.comb(table.n_columns, k)
+        per_unit = _per_unit_counts(units, space, candidates)
+        most = math.comb(table.n_columns, k) * units.link_bound
         bound, bound_rho = noisy_quantile(
             per_unit.tolist(),
             list(range(most + 1)),
@@ -183,16 +202,20 @@ def measure_marginals(
             logger.info("length %d: bound is 0, nothing released from here on", k)
             released.append((np.zeros(0, np.int64), np.zeros(0, np.int64)))
             break
-        keys, counts = _bounded_counts(table, space, candidates, per_unit, bound, rng)
-        scale = math.nextafter(plan.sigmas[k - 1] * math.sqrt(bound), math.inf)
+        keys, counts = _bounded_counts(units, space, candidates, per_unit, bound, rng)
+        # One unit adds at most `bound` to the counts and at most `repeat` to
+        # any one of them (it has at most link_bound rows).
+        repeat = min(units.link_bound, bound)
+        l2 = math.sqrt(bound * repeat)
+        scale = math.nextafter(plan.sigmas[k - 1] * l2, math.inf)
         if k == 1:
             kept, report = _release_values(
-                keys, counts, bound, scale, plan.delta_threshold
+                keys, counts, bound, repeat, scale, plan.delta_threshold
             )
         else:
             assert candidates is not None
             kept, report = _release_candidates(
-                candidates, keys, counts, k, bound, scale, settings
+                candidates, keys, counts, k, bound, l2, scale, settings
             )
         accountant.spend(f"noisy counts, length {k}", report.rho, report.delta)
         logger.info(
@@ -209,7 +232,56 @@ def measure_marginals(
     accountant.check()
     aggregates = _reindex(table, index, released, record_count, r)
     # The accountant stays open: a synthesis model may spend plan.rho_model.
-    return MarginalsRelease(aggregates, accountant, tuple(reports), settings)
+    return MarginalsRelease(
+        aggregates,
+        accountant,
+        tuple(reports),
+        settings,
+        unit_count=unit_count,
+        link_bound=units.link_bound if linked else None,
+    )
+
+
+def _bound_links(
+    table: EncodedTable,
+    unit_of_row: IntArray,
+    n_units: int,
+    settings: DPSettings,
+    plan: BudgetPlan,
+    accountant: Accountant,
+    rng: np.random.Generator,
+    *,
+    rho_links: float,
+    linked: bool,
+) -> tuple[Units, int | None]:
+    """Bound the rows per unit and release the number of rows (links).
+
+    Returns the bounded units and the protected row count; without subject
+    ids each row is a unit, nothing more is spent and the row count is
+    ``None`` (it is the unit count already released).
+    """
+    if not linked:
+        return Units(table, unit_of_row, n_units, 1, False), None
+    rows = np.bincount(unit_of_row, minlength=n_units)
+    if settings.link_bound is not None:
+        link_bound = settings.link_bound
+        logger.info("link bound %d (declared)", link_bound)
+    else:
+        link_bound, spent = noisy_quantile(
+            rows.tolist(),
+            list(range(1, settings.max_link_bound + 1)),
+            settings.percentile / 100.0,
+            plan.rho_link_bound,
+        )
+        accountant.spend("link bound", spent)
+        logger.info("link bound %d (DP percentile)", link_bound)
+    units = truncate_units(table, unit_of_row, n_units, link_bound, rng, linked=True)
+    links, scale, spent = gaussian_count(
+        units.table.n_records, rho_links, sensitivity=float(link_bound)
+    )
+    accountant.spend("link count", spent)
+    logger.info("link count protected with Gaussian noise, scale %.4g", scale)
+    return units, links
 
 
 def default_delta(record_count: int) -> float:
@@ -235,19 +307,19 @@ def _in_sorted(values: IntArray, sorted_keys: IntArray) -> npt.NDArray[np.bool_]
 
 
 def _per_unit_counts(
-    table: EncodedTable, space: CombinationSpace, candidates: IntArray | None
+    units: Units, space: CombinationSpace, candidates: IntArray | None
 ) -> IntArray:
-    """Number of candidate combinations each unit holds (sensitive)."""
-    per_unit = np.zeros(table.n_records, dtype=np.int64)
-    for units, keys in record_combinations(table, space):
+    """Number of candidate combinations each unit holds, rows summed (sensitive)."""
+    per_unit = np.zeros(units.n_units, dtype=np.int64)
+    for unit_numbers, keys in units.combinations(space):
         if candidates is not None:
-            units = units[_in_sorted(keys, candidates)]
-        per_unit += np.bincount(units, minlength=table.n_records)
+            unit_numbers = unit_numbers[_in_sorted(keys, candidates)]
+        per_unit += np.bincount(unit_numbers, minlength=units.n_units)
     return per_unit
 
 
 def _bounded_counts(
-    table: EncodedTable,
+    units: Units,
     space: CombinationSpace,
     candidates: IntArray | None,
     per_unit: IntArray,
@@ -256,19 +328,19 @@ def _bounded_counts(
 ) -> tuple[IntArray, IntArray]:
     """Count combinations with each unit's contribution bounded.
 
-    A unit holding more than ``bound`` combinations keeps a uniformly random
-    ``bound`` of them, so one unit changes at most ``bound`` counts, each by
-    one: L2 sensitivity ``sqrt(bound)``.
+    A unit holding more than ``bound`` combinations (over all its rows) keeps
+    a uniformly random ``bound`` of them, so one unit adds at most ``bound``
+    to the counts in total.
     """
     parts_keys: list[IntArray] = []
     parts_counts: list[IntArray] = []
-    for units, keys in record_combinations(table, space):
+    for unit_numbers, keys in units.combinations(space):
         if candidates is not None:
             mask = _in_sorted(keys, candidates)
-            units, keys = units[mask], keys[mask]
-        over = per_unit[units] > bound
+            unit_numbers, keys = unit_numbers[mask], keys[mask]
+        over = per_unit[unit_numbers] > bound
         if over.any():
-            o_units, o_keys = units[over], keys[over]
+            o_units, o_keys = unit_numbers[over], keys[over]
             order = np.lexsort((rng.random(o_units.size), o_units))
             sorted_units = o_units[order]
             rank = np.arange(order.size) - np.searchsorted(sorted_units, sorted_units)
@@ -285,12 +357,21 @@ def _bounded_counts(
 
 
 def _release_values(
-    keys: IntArray, counts: IntArray, bound: int, scale: float, delta: float
+    keys: IntArray,
+    counts: IntArray,
+    bound: int,
+    repeat: int,
+    scale: float,
+    delta: float,
 ) -> tuple[tuple[IntArray, IntArray], LengthReport]:
     """Length 1: the values present are sensitive, so a threshold hides rare ones."""
-    threshold = threshold_for_delta(bound, scale, delta)
+    threshold = threshold_for_delta(bound, scale, delta, linf=repeat)
     kept, rho, spent_delta = gaussian_threshold(
-        dict(zip(keys.tolist(), counts.tolist(), strict=True)), bound, scale, threshold
+        dict(zip(keys.tolist(), counts.tolist(), strict=True)),
+        bound,
+        scale,
+        threshold,
+        linf=repeat,
     )
     out_keys = np.array(sorted(kept), dtype=np.int64)
     out_counts = np.array([kept[int(k)] for k in out_keys], dtype=np.int64)
@@ -306,13 +387,14 @@ def _release_candidates(
     counts: IntArray,
     k: int,
     bound: int,
+    l2: float,
     scale: float,
     settings: DPSettings,
 ) -> tuple[tuple[IntArray, IntArray], LengthReport]:
     """Length >= 2: noise every public candidate, then filter by threshold."""
     full = np.zeros(candidates.size, dtype=np.int64)
     full[np.searchsorted(candidates, keys)] = counts
-    noisy, rho = gaussian_counts(full, math.sqrt(bound), scale)
+    noisy, rho = gaussian_counts(full, l2, scale)
     etas = settings.adaptive_etas()
     if etas is None:
         threshold = settings.fixed_thresholds()[k]

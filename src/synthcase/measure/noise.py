@@ -55,27 +55,38 @@ def scale_for_rho(sensitivity: float, rho: float) -> float:
     """Gaussian scale whose privacy loss at L2 ``sensitivity`` is at most ``rho``.
 
     The Gaussian mechanism with scale ``s`` is ``sensitivity^2 / (2 s^2)``-zCDP
-    (Bun & Steinke 2016, Prop. 1.6); the scale is rounded up (safe: more noise).
+    (Bun & Steinke 2016, Prop. 1.6). The scale is rounded up (safe: more
+    noise); callers that build an OpenDP measurement still compare its map
+    with ``rho``, since OpenDP rounds its losses up too.
     """
     if rho <= 0:
         raise BudgetError(f"a mechanism was given rho {rho}; rho must be > 0")
-    scale = sensitivity / math.sqrt(2.0 * rho)
-    return math.nextafter(scale, math.inf)
+    return math.nextafter(sensitivity / math.sqrt(2.0 * rho), math.inf)
 
 
-def gaussian_count(value: int, rho: float) -> tuple[int, float, float]:
-    """Release one count (sensitivity 1) with the discrete Gaussian mechanism.
+def gaussian_count(
+    value: int, rho: float, sensitivity: float = 1.0
+) -> tuple[int, float, float]:
+    """Release one count with the discrete Gaussian mechanism.
 
-    Guarantee: ``rho``-zCDP under add/remove of one privacy unit.
+    Guarantee: ``rho``-zCDP under add/remove of one privacy unit, when one
+    unit changes the count by at most ``sensitivity``.
 
     Returns:
         ``(noisy value, scale, rho spent)``.
     """
-    scale = scale_for_rho(1.0, rho)
+    scale = scale_for_rho(sensitivity, rho)
     meas = dp.m.make_gaussian(
         dp.atom_domain(T=int), dp.absolute_distance(T=float), scale=scale
     )
-    spent = float(meas.map(1.0))
+    spent = float(meas.map(float(sensitivity)))
+    while spent > rho:
+        # OpenDP rounded the loss above the allocation: add a hair of noise.
+        scale = math.nextafter(scale * (1.0 + 1e-15), math.inf)
+        meas = dp.m.make_gaussian(
+            dp.atom_domain(T=int), dp.absolute_distance(T=float), scale=scale
+        )
+        spent = float(meas.map(float(sensitivity)))
     _check_spent("record count", spent, rho)
     noisy = int(meas(int(value))) if NoiseSwitch.enabled else int(value)
     return noisy, scale, spent
@@ -107,7 +118,7 @@ def gaussian_counts(
 
 
 def gaussian_threshold(
-    counts: dict[int, int], l0: int, scale: float, threshold: int
+    counts: dict[int, int], l0: int, scale: float, threshold: int, linf: int = 1
 ) -> tuple[dict[int, int], float, float]:
     """Release the counts of an unknown set of keys, hiding rare keys.
 
@@ -115,13 +126,14 @@ def gaussian_threshold(
     whose noisy count reaches ``threshold``. Keys no other unit shares are
     released only with small probability, which costs delta (Rogers 2023).
     Guarantee: ``(rho, delta)``-approximate zCDP when one privacy unit changes
-    at most ``l0`` keys, each by at most 1.
+    at most ``l0`` keys, each by at most ``linf``, and all by at most
+    ``l0 * linf`` in total (so by at most ``sqrt(l0 * linf)`` in L2 norm).
 
     Returns:
         ``(released counts, rho spent, delta spent)``.
     """
     meas = _threshold_measurement(scale, threshold)
-    rho, delta = meas.map((int(l0), math.sqrt(l0), 1.0))
+    rho, delta = meas.map(_threshold_distance(l0, linf))
     if not NoiseSwitch.enabled:
         kept = {k: v for k, v in counts.items() if v >= threshold}
         return kept, float(rho), float(delta)
@@ -129,12 +141,22 @@ def gaussian_threshold(
     return {int(k): int(v) for k, v in released.items()}, float(rho), float(delta)
 
 
-def threshold_for_delta(l0: int, scale: float, delta: float) -> int:
-    """Smallest integer threshold whose delta at ``l0`` keys is at most ``delta``."""
+def _threshold_distance(l0: int, linf: int) -> tuple[int, float, float]:
+    # sum of squares <= (largest change) x (sum of changes) <= linf x l0 x linf;
+    # the sum of one unit's changes is at most l0 here, so L2 <= sqrt(l0 linf).
+    return int(l0), math.sqrt(l0 * linf), float(linf)
+
+
+def threshold_for_delta(l0: int, scale: float, delta: float, linf: int = 1) -> int:
+    """Smallest integer threshold whose delta is at most ``delta``.
+
+    ``l0`` and ``linf`` describe one unit's largest change as in
+    :func:`gaussian_threshold`.
+    """
 
     def delta_at(threshold: int) -> float:
         meas = _threshold_measurement(scale, threshold)
-        return float(meas.map((int(l0), math.sqrt(l0), 1.0))[1])
+        return float(meas.map(_threshold_distance(l0, linf))[1])
 
     low, high = 1, max(2, math.ceil(scale))
     while delta_at(high) > delta:

@@ -90,6 +90,10 @@ class DPSettings:
             modes (fixed: noisy-count thresholds >= 0; adaptive: eta in (0, 1]).
         max_candidates: Largest number of candidate combinations noised at one
             length; a larger candidate set stops the run with advice.
+        link_bound: Most rows one subject contributes in a linked file; ``None``
+            chooses it with a DP percentile of rows per subject. Rows beyond
+            it are dropped at random before measuring.
+        max_link_bound: Largest link bound the DP percentile may choose.
         model_share: Share [0, 1) of the budget left after the record count
             that buys the measurements of a synthesis model; 0 spends
             everything on the published aggregates.
@@ -107,6 +111,8 @@ class DPSettings:
     fabrication_mode: FabricationMode = FabricationMode.PROGRESSIVE
     thresholds: Mapping[int, float] = field(default_factory=dict)
     max_candidates: int = 5_000_000
+    link_bound: int | None = None
+    max_link_bound: int = 64
     model_share: float = 0.0
 
     def __post_init__(self) -> None:
@@ -132,6 +138,15 @@ class DPSettings:
             raise ParameterError(
                 f"model_share is {self.model_share!r}; it must be in [0, 1), for "
                 "example --model-share 0.5"
+            )
+        if self.link_bound is not None and self.link_bound < 1:
+            raise ParameterError(
+                f"link_bound is {self.link_bound}; it must be >= 1, for example "
+                "--link-bound 10"
+            )
+        if self.max_link_bound < 1:
+            raise ParameterError(
+                f"max_link_bound is {self.max_link_bound}; it must be >= 1"
             )
         if self.max_candidates < 1:
             raise ParameterError(
