@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import logging
 import math
+from collections.abc import Iterator
 from dataclasses import dataclass
 from statistics import NormalDist
 from typing import Any
@@ -123,7 +124,11 @@ class MarginalsRelease:
 
 
 def measure_marginals(
-    table: EncodedTable, settings: DPSettings, *, progress: Progress = no_progress
+    table: EncodedTable,
+    settings: DPSettings,
+    *,
+    progress: Progress = no_progress,
+    distinct_units: bool = False,
 ) -> MarginalsRelease:
     """Release DP counts of every combination of length ``1..R``.
 
@@ -132,6 +137,10 @@ def measure_marginals(
             the table has subject ids, each subject with all its rows.
         settings: Budget and mechanism settings.
         progress: Called with the stage and the fraction done.
+        distinct_units: Count units, not rows: a subject holding a
+            combination in several of its rows counts once. The counts then
+            say how many subjects hold each combination, and one subject
+            changes each count by at most one.
 
     Returns:
         The protected aggregates and their accounting.
@@ -188,7 +197,7 @@ def measure_marginals(
             logger.info("length %d: no candidates, nothing released", k)
             released.append((np.zeros(0, np.int64), np.zeros(0, np.int64)))
             continue
-        per_unit = _per_unit_counts(units, space, candidates)
+        per_unit = _per_unit_counts(units, space, candidates, distinct_units)
         most = math.comb(table.n_columns, k) * units.link_bound
         bound, bound_rho = noisy_quantile(
             per_unit.tolist(),
@@ -202,10 +211,12 @@ def measure_marginals(
             logger.info("length %d: bound is 0, nothing released from here on", k)
             released.append((np.zeros(0, np.int64), np.zeros(0, np.int64)))
             break
-        keys, counts = _bounded_counts(units, space, candidates, per_unit, bound, rng)
+        keys, counts = _bounded_counts(
+            units, space, candidates, per_unit, bound, rng, distinct_units
+        )
         # One unit adds at most `bound` to the counts and at most `repeat` to
-        # any one of them (it has at most link_bound rows).
-        repeat = min(units.link_bound, bound)
+        # any one of them (it has at most link_bound rows, or counts once).
+        repeat = 1 if distinct_units else min(units.link_bound, bound)
         l2 = math.sqrt(bound * repeat)
         scale = math.nextafter(plan.sigmas[k - 1] * l2, math.inf)
         if k == 1:
@@ -306,14 +317,35 @@ def _in_sorted(values: IntArray, sorted_keys: IntArray) -> npt.NDArray[np.bool_]
     return np.asarray(sorted_keys[pos] == values)
 
 
+def _pairs(
+    units: Units,
+    space: CombinationSpace,
+    candidates: IntArray | None,
+    distinct: bool,
+) -> Iterator[tuple[IntArray, IntArray]]:
+    """(unit, key) pairs of candidate combinations, once per unit if distinct."""
+    for unit_numbers, keys in units.combinations(space):
+        if candidates is not None:
+            mask = _in_sorted(keys, candidates)
+            unit_numbers, keys = unit_numbers[mask], keys[mask]
+        if distinct and units.link_bound > 1 and keys.size:
+            order = np.lexsort((keys, unit_numbers))
+            unit_numbers, keys = unit_numbers[order], keys[order]
+            first = np.ones(keys.size, dtype=bool)
+            first[1:] = (np.diff(unit_numbers) != 0) | (np.diff(keys) != 0)
+            unit_numbers, keys = unit_numbers[first], keys[first]
+        yield unit_numbers, keys
+
+
 def _per_unit_counts(
-    units: Units, space: CombinationSpace, candidates: IntArray | None
+    units: Units,
+    space: CombinationSpace,
+    candidates: IntArray | None,
+    distinct: bool = False,
 ) -> IntArray:
     """Number of candidate combinations each unit holds, rows summed (sensitive)."""
     per_unit = np.zeros(units.n_units, dtype=np.int64)
-    for unit_numbers, keys in units.combinations(space):
-        if candidates is not None:
-            unit_numbers = unit_numbers[_in_sorted(keys, candidates)]
+    for unit_numbers, _ in _pairs(units, space, candidates, distinct):
         per_unit += np.bincount(unit_numbers, minlength=units.n_units)
     return per_unit
 
@@ -325,6 +357,7 @@ def _bounded_counts(
     per_unit: IntArray,
     bound: int,
     rng: np.random.Generator,
+    distinct: bool = False,
 ) -> tuple[IntArray, IntArray]:
     """Count combinations with each unit's contribution bounded.
 
@@ -334,10 +367,7 @@ def _bounded_counts(
     """
     parts_keys: list[IntArray] = []
     parts_counts: list[IntArray] = []
-    for unit_numbers, keys in units.combinations(space):
-        if candidates is not None:
-            mask = _in_sorted(keys, candidates)
-            unit_numbers, keys = unit_numbers[mask], keys[mask]
+    for unit_numbers, keys in _pairs(units, space, candidates, distinct):
         over = per_unit[unit_numbers] > bound
         if over.any():
             o_units, o_keys = unit_numbers[over], keys[over]

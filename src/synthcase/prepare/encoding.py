@@ -22,6 +22,7 @@ stay sensitive (see :mod:`synthcase.prepare.table`).
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import os
 
@@ -35,7 +36,7 @@ from synthcase.prepare.options import ReadOptions
 from synthcase.prepare.reading import read_frame, select_records
 from synthcase.prepare.table import ABSENT, EncodedTable
 
-__all__ = ["encode", "load_table", "to_frame"]
+__all__ = ["encode", "load_table", "subject_ids", "to_frame"]
 
 logger = logging.getLogger(__name__)
 
@@ -43,8 +44,49 @@ logger = logging.getLogger(__name__)
 def load_table(
     source: str | os.PathLike[str] | pd.DataFrame, options: ReadOptions
 ) -> EncodedTable:
-    """Read a case file or DataFrame and encode it; see :func:`read_frame`."""
-    return encode(read_frame(source, options), options)
+    """Read a case file or DataFrame and encode it; see :func:`read_frame`.
+
+    With ``options.subject_id`` the subject column is read too, taken out of
+    the attributes and kept as the table's subject ids.
+    """
+    if options.subject_id is None:
+        return encode(read_frame(source, options), options)
+    column = options.subject_id
+    reading = options
+    if options.columns is not None:
+        reading = dataclasses.replace(
+            options, columns=(*options.columns, column), subject_id=None
+        )
+    frame = read_frame(source, reading)
+    if column not in frame.columns:
+        raise DataError(
+            f"the subject id column {column!r} is not in the data; the columns "
+            f"are {', '.join(map(str, frame.columns))}. Fix --subject-id"
+        )
+    ids = subject_ids(frame[column])
+    attributes = frame.drop(columns=[column])
+    table = encode(attributes, dataclasses.replace(options, subject_id=None))
+    return EncodedTable(table.columns, table.categories, table.codes, ids)
+
+
+def subject_ids(cells: pd.Series) -> npt.NDArray[np.int64]:
+    """Number the subjects of a subject id column; empty ids are refused.
+
+    Raises:
+        DataError: When some rows have no subject id, naming how many and
+            the first few record numbers (1 = first record after the header).
+    """
+    text = cells.astype(object).where(cells.notna(), "").astype(str).str.strip()
+    empty = np.flatnonzero((text == "").to_numpy())
+    if empty.size:
+        first = ", ".join(str(int(i) + 1) for i in empty[:5])
+        raise DataError(
+            f"{empty.size} record(s) have an empty subject id in column "
+            f"{cells.name!r} (records {first}{', ...' if empty.size > 5 else ''}); "
+            "every row must name its subject: fill them in or remove those rows"
+        )
+    codes, _ = pd.factorize(text, sort=False)
+    return np.asarray(codes, dtype=np.int64)
 
 
 def encode(frame: pd.DataFrame, options: ReadOptions) -> EncodedTable:

@@ -40,6 +40,9 @@ class ReadOptions:
         out_of_range: What to do with a binned value outside its declared
             edges: ``"error"`` refuses the data, ``"clip"`` folds it into the
             nearest outer interval, ``"absent"`` marks the cell absent.
+        subject_id: Column naming the privacy unit when one subject owns
+            several rows (for example ``"victim_id"``); it is not an
+            attribute and is never released. ``None``: each row is a unit.
 
     Raises:
         ParameterError: When a setting is outside its allowed range.
@@ -53,8 +56,20 @@ class ReadOptions:
     bins: tuple[BinSpec, ...] = ()
     max_categories: int = 100
     out_of_range: OutOfRange = "error"
+    subject_id: str | None = None
 
     def __post_init__(self) -> None:
+        if self.subject_id is not None and not str(self.subject_id).strip():
+            raise ParameterError(
+                "subject_id is empty; name the column that identifies subjects, "
+                "for example --subject-id victim_id"
+            )
+        if self.columns is not None and self.subject_id in self.columns:
+            raise ParameterError(
+                f"the subject id column {self.subject_id!r} is also listed among "
+                "the columns; it identifies subjects and is never released, so "
+                "remove it from columns"
+            )
         if self.columns is not None:
             columns = _names("columns", self.columns)
             if not columns:
