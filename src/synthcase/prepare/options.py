@@ -64,12 +64,7 @@ class ReadOptions:
                 "subject_id is empty; name the column that identifies subjects, "
                 "for example --subject-id victim_id"
             )
-        if self.columns is not None and self.subject_id in self.columns:
-            raise ParameterError(
-                f"the subject id column {self.subject_id!r} is also listed among "
-                "the columns; it identifies subjects and is never released, so "
-                "remove it from columns"
-            )
+
         if self.columns is not None:
             columns = _names("columns", self.columns)
             if not columns:
@@ -93,6 +88,12 @@ class ReadOptions:
                 f"{', '.join(get_args(OutOfRange))}"
             )
         self._check_within_columns()
+        if self.subject_id is not None and self.subject_id in (self.columns or ()):
+            raise ParameterError(
+                f"the subject id column {self.subject_id!r} is also listed among "
+                "the columns; it identifies subjects and is never released, so "
+                "remove it from columns"
+            )
 
     def _check_bins(self) -> None:
         bins = tuple(self.bins)
