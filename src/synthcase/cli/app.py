@@ -158,8 +158,9 @@ Unit = Annotated[
 ]
 
 
-@app.callback()
+@app.callback(invoke_without_command=True)
 def _root(
+    ctx: typer.Context,
     debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks.")] = False,
     verbose: Annotated[
         bool, typer.Option("--verbose", "-v", help="Print the privacy audit trail.")
@@ -170,8 +171,11 @@ def _root(
 ) -> None:
     """Differentially private aggregates and synthetic records from case files."""
     if version:
-        out.print(f"synthcase {__version__}")
+        out.print(f"synthcase {__version__}", highlight=False)
         raise typer.Exit()
+    if ctx.invoked_subcommand is None:
+        out.print(ctx.get_help())
+        raise typer.Exit(2)
     _state["debug"] = debug
     if verbose:
         logging.basicConfig(level=logging.INFO, format="%(name)s: %(message)s")
@@ -184,7 +188,7 @@ def _errors() -> Iterator[None]:
     except SynthcaseError as error:
         if _state["debug"]:
             raise
-        err.print(f"[bold red]error:[/] {error}", highlight=False)
+        err.print(f"[bold red]error:[/] {error}", highlight=False, soft_wrap=True)
         raise typer.Exit(2) from None
     except KeyboardInterrupt:
         err.print("interrupted; nothing was written")
@@ -196,6 +200,7 @@ def _errors() -> Iterator[None]:
             f"[bold red]unexpected error:[/] {type(error).__name__}: {error}. "
             "Nothing was written; rerun with --debug for details.",
             highlight=False,
+            soft_wrap=True,
         )
         raise typer.Exit(1) from None
 

@@ -1,0 +1,165 @@
+"""The command line: commands, exit codes and messages."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+import synthcase as sc
+from synthcase.cli import app
+
+SAMPLE = Path(sc.__file__).parent / "data" / "ma2019.csv"
+runner = CliRunner()
+
+
+def invoke(*args: str):  # type: ignore[no-untyped-def]
+    return runner.invoke(app, [str(a) for a in args])
+
+
+def test_run_writes_a_release_and_a_summary(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    result = invoke(
+        "run", SAMPLE, "-o", out, "--epsilon", "4", "--reporting-length", "3",
+        "--null", "N", "--columns", "AGEP,SEX,MSP,EDU",
+        "--bin", "AGEP=0,18,30,45,65,120", "--seed", "3",
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert "Release written to" in result.output
+    synthetic = pd.read_csv(out / "synthetic.csv", dtype=str)
+    assert list(synthetic.columns) == ["AGEP", "SEX", "MSP", "EDU"]
+    meta = json.loads((out / "release.json").read_text())
+    assert meta["input"]["bins"] == ["AGEP=0,18,30,45,65,120"]
+    assert meta["privacy"]["epsilon"] <= 4
+
+
+def test_existing_release_needs_force(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    args = ["run", SAMPLE, "-o", out, "--epsilon", "4", "-r", "2", "--null", "N",
+            "--columns", "SEX,MSP"]  # fmt: skip
+    assert invoke(*args).exit_code == 0
+    before = (out / "aggregates.tsv").read_text()
+    refused = invoke(*args)
+    assert refused.exit_code == 2
+    assert "--force" in refused.output
+    assert (out / "aggregates.tsv").read_text() == before  # nothing lost
+    assert invoke(*args, "--force").exit_code == 0
+
+
+def test_a_folder_with_other_files_is_never_replaced(tmp_path: Path) -> None:
+    out = tmp_path / "mine"
+    out.mkdir()
+    (out / "notes.txt").write_text("keep me")
+    result = invoke("run", SAMPLE, "-o", out, "--epsilon", "1", "--null", "N",
+                    "--columns", "SEX", "-r", "1", "--force")  # fmt: skip
+    assert result.exit_code == 2
+    assert "not part of a release" in result.output
+    assert (out / "notes.txt").read_text() == "keep me"
+
+
+def test_output_folder_may_not_hold_the_input(tmp_path: Path) -> None:
+    data = tmp_path / "cases.csv"
+    data.write_text("a,b\nx,y\nx,z\n")
+    result = invoke("run", data, "-o", tmp_path, "--epsilon", "1", "--force")
+    assert result.exit_code == 2
+    assert "contains the input" in result.output
+
+
+@pytest.mark.parametrize(
+    ("args", "fragment"),
+    [
+        (["--epsilon", "0"], "epsilon is 0.0; it must be in (0, inf)"),
+        ([], "no privacy budget given; pass --epsilon"),
+        (["--epsilon", "1", "--columns", "NOPE"], "NOPE"),
+        (["--epsilon", "1", "--columns", "PINCP"], "--bin PINCP="),
+        (["--epsilon", "1", "-r", "0"], "reporting_length"),
+        (["--epsilon", "1", "--fabrication-mode", "wild"], "fabrication mode 'wild'"),
+        (["--epsilon", "1", "--bin", "AGEP=5"], "AGEP"),
+        (["--epsilon", "1", "--thresholds", "2=0.5"], "LENGTH:VALUE"),
+    ],
+)
+def test_bad_input_exits_2_with_a_short_message(
+    tmp_path: Path, args: list[str], fragment: str
+) -> None:
+    result = invoke("run", SAMPLE, "-o", tmp_path / "o", "--null", "N", *args)
+    assert result.exit_code == 2, result.output
+    assert fragment in " ".join(result.output.split())
+    assert "Traceback" not in result.output
+    assert not (tmp_path / "o").exists()
+
+
+def test_missing_file_is_a_clear_error(tmp_path: Path) -> None:
+    result = invoke("run", tmp_path / "absent.csv", "-o", tmp_path / "o",
+                    "--epsilon", "1")  # fmt: skip
+    assert result.exit_code == 2
+    assert "absent.csv" in result.output
+
+
+def test_debug_shows_the_exception(tmp_path: Path) -> None:
+    result = invoke("--debug", "run", SAMPLE, "-o", tmp_path / "o", "--epsilon", "0")
+    assert result.exit_code != 0
+    assert isinstance(result.exception, sc.ParameterError)
+
+
+def test_aggregate_then_generate(tmp_path: Path) -> None:
+    agg = tmp_path / "agg"
+    result = invoke("aggregate", SAMPLE, "-o", agg, "--epsilon", "4", "-r", "2",
+                    "--null", "N", "--columns", "SEX,MSP,EDU")  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert not (agg / "synthetic.csv").exists()
+    gen = tmp_path / "gen"
+    result = invoke("generate", agg / "aggregates.tsv", "-o", gen, "--records", "120",
+                    "--seed", "9")  # fmt: skip
+    assert result.exit_code == 0, result.output
+    synthetic = pd.read_csv(gen / "synthetic.csv", dtype=str)
+    assert len(synthetic) == 120
+    assert list(synthetic.columns) == ["SEX", "MSP", "EDU"]
+    meta_a = json.loads((agg / "release.json").read_text())
+    meta_g = json.loads((gen / "release.json").read_text())
+    assert meta_g["privacy"] == meta_a["privacy"]
+    assert meta_g["synthetic_records"] == 120
+
+
+def test_config_file_and_flags(tmp_path: Path) -> None:
+    config = tmp_path / "c.toml"
+    config.write_text(
+        '[read]\ncolumns = ["SEX", "EDU"]\nnull_tokens = ["N"]\n'
+        "[dp]\nepsilon = 3\nreporting_length = 2\n"
+    )
+    out = tmp_path / "o"
+    result = invoke("run", SAMPLE, "-o", out, "--config", config, "--epsilon", "2")
+    assert result.exit_code == 0, result.output
+    meta = json.loads((out / "release.json").read_text())
+    assert meta["parameters"]["dp"]["epsilon"] == 2  # the flag wins
+    assert meta["columns"] == ["SEX", "EDU"]
+
+
+def test_unknown_config_key_is_named(tmp_path: Path) -> None:
+    config = tmp_path / "c.toml"
+    config.write_text("[dp]\nepsilon = 3\nepsilom = 4\n")
+    result = invoke("run", SAMPLE, "-o", tmp_path / "o", "--config", config)
+    assert result.exit_code == 2
+    assert "epsilom" in result.output
+
+
+def test_version() -> None:
+    result = invoke("--version")
+    assert result.exit_code == 0
+    assert result.output.startswith("synthcase ")
+
+
+@pytest.mark.slow
+def test_demo_releases_the_bundled_sample(tmp_path: Path) -> None:
+    out = tmp_path / "demo"
+    result = invoke("demo", "-o", out, "--seed", "1")
+    assert result.exit_code == 0, result.output
+    synthetic = pd.read_csv(out / "synthetic.csv", dtype=str)
+    assert synthetic.shape[1] == 24
+    meta = json.loads((out / "release.json").read_text())
+    assert meta["privacy"]["epsilon"] <= 4
+    assert "AGEP=0,5,10,15,18" in meta["input"]["bins"][0]
+    # The sample's 7,634 records, give or take the count's noise.
+    assert abs(meta["protected_record_count"] - 7634) < 600
