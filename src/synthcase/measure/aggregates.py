@@ -284,6 +284,8 @@ class Aggregates:
             for i, v in enumerate(categories[j])
         }
         by_length: list[list[tuple[list[int], int]]] = [[] for _ in range(length)]
+        lookup_column = {i: j for (c, _), i in lookup.items() for j in [order.index(c)]}
+        seen: set[tuple[int, ...]] = set()
         for pairs, count in items:
             if len(pairs) > length:
                 raise DataError(
@@ -297,6 +299,21 @@ class Aggregates:
                     f"combination {format_combination(list(pairs))!r} uses value "
                     f"{err.args[0]!r}, which has no count of its own"
                 ) from None
+            if len(set(ids)) != len(ids) or len({lookup_column[i] for i in ids}) != len(
+                ids
+            ):
+                raise DataError(
+                    f"combination {format_combination(list(pairs))!r} names a "
+                    "column twice; each value of a combination must come from "
+                    "a different column"
+                )
+            key = tuple(ids)
+            if key in seen:
+                raise DataError(
+                    f"combination {format_combination(list(pairs))!r} is listed "
+                    "twice; keep one line per combination"
+                )
+            seen.add(key)
             by_length[len(pairs) - 1].append((ids, count))
         combos, counts = [], []
         for k, entries in enumerate(by_length, start=1):

@@ -13,9 +13,9 @@ the zCDP accounting of Bun & Steinke 2016):
   convert zCDP into ``(epsilon, delta)`` (Canonne, Kamath & Steinke 2020).
 * ``rho_total`` is the largest rho whose conversion at ``delta_conversion``
   stays within ``epsilon``.
-* The record count takes the zCDP cost ``(s * epsilon)^2 / 2`` of an
-  ``s * epsilon``-DP mechanism, ``s`` being ``record_count_share``; it is
-  spent first because the default delta depends on the protected count.
+* The record count takes at most the share ``record_count_share`` of the
+  zCDP budget; it is spent first because the default delta depends on the
+  protected count (see :func:`record_count_rho`).
 * Of the rest, ``model_share`` (0 by default) is set aside for the
   measurements of a synthesis model. Of what remains, ``percentile_share``
   chooses the contribution bounds (split
@@ -81,9 +81,31 @@ class BudgetPlan:
     rho_link_bound: float = 0.0
 
 
-def record_count_rho(epsilon: float, record_count_share: float) -> float:
-    """Rho of the record count: the zCDP cost of a ``share * epsilon``-DP release."""
-    return (record_count_share * epsilon) ** 2 / 2.0
+DELTA_FLOOR = 1e-12
+"""Smallest conversion delta the record count's share is sized against."""
+
+
+def record_count_rho(
+    epsilon: float, record_count_share: float, delta: float | None = None
+) -> float:
+    """Rho of the record count: at most ``share`` of the whole zCDP budget.
+
+    The count is released before delta is known (the default delta is
+    derived from it), so its rho is sized against the budget at the smallest
+    delta a release can end up with: ``DELTA_FLOOR``, or the conversion part
+    of a declared ``delta`` when that is smaller. The real budget, at the real
+    delta, is at least as large, so the count never takes more than its share.
+
+    Example:
+        >>> rho = record_count_rho(1.0, 0.1)
+        >>> plan = plan_budget(epsilon=1.0, delta=1e-6, rho_record_count=rho,
+        ...     delta_threshold_share=0.5, percentile_share=0.1,
+        ...     sigma_proportions=(1.0,))
+        >>> rho <= 0.1 * plan.rho_total
+        True
+    """
+    floor = DELTA_FLOOR if delta is None else min(DELTA_FLOOR, delta)
+    return record_count_share * rho_for_epsilon(epsilon, floor)
 
 
 def plan_budget(

@@ -162,7 +162,14 @@ def measure_marginals(
     linked = table.subject_ids is not None
 
     # Unit count first: the default delta is derived from its protected value.
-    rho_count = record_count_rho(settings.epsilon, settings.record_count_share)
+    conversion_delta = (
+        None
+        if settings.delta is None
+        else settings.delta * (1.0 - settings.delta_threshold_share)
+    )
+    rho_count = record_count_rho(
+        settings.epsilon, settings.record_count_share, conversion_delta
+    )
     rho_units = rho_count / 2 if linked else rho_count
     unit_count, count_scale, units_rho = gaussian_count(n_units, rho_units)
     logger.info("unit count protected with Gaussian noise, scale %.4g", count_scale)
@@ -192,12 +199,18 @@ def measure_marginals(
     for k in range(1, r + 1):
         progress(f"measuring length {k}", (k - 1) / r)
         space = CombinationSpace.build(index, k)
-        candidates = None if k == 1 else _candidates(index, released, k, settings)
-        if candidates is not None and candidates.size == 0:
+        # Length-1 keys are value ids; at length 1 every value is a candidate.
+        candidates = (
+            np.arange(index.n_values, dtype=np.int64)
+            if k == 1
+            else _candidates(index, released, k, settings)
+        )
+        if candidates.size == 0:
             logger.info("length %d: no candidates, nothing released", k)
             released.append((np.zeros(0, np.int64), np.zeros(0, np.int64)))
             continue
-        per_unit = _per_unit_counts(units, space, candidates, distinct_units)
+        positions = _Positions(candidates)
+        per_unit = _per_unit_counts(units, space, positions, distinct_units)
         most = math.comb(table.n_columns, k) * units.link_bound
         bound, bound_rho = noisy_quantile(
             per_unit.tolist(),
@@ -211,8 +224,8 @@ def measure_marginals(
             logger.info("length %d: bound is 0, nothing released from here on", k)
             released.append((np.zeros(0, np.int64), np.zeros(0, np.int64)))
             break
-        keys, counts = _bounded_counts(
-            units, space, candidates, per_unit, bound, rng, distinct_units
+        counts = _bounded_counts(
+            units, space, positions, per_unit, bound, rng, distinct_units
         )
         # One unit adds at most `bound` to the counts and at most `repeat` to
         # any one of them (it has at most link_bound rows, or counts once).
@@ -220,13 +233,14 @@ def measure_marginals(
         l2 = math.sqrt(bound * repeat)
         scale = math.nextafter(plan.sigmas[k - 1] * l2, math.inf)
         if k == 1:
+            # Only values some unit holds enter the threshold mechanism.
+            present = np.flatnonzero(counts)
             kept, report = _release_values(
-                keys, counts, bound, repeat, scale, plan.delta_threshold
+                present, counts[present], bound, repeat, scale, plan.delta_threshold
             )
         else:
-            assert candidates is not None
             kept, report = _release_candidates(
-                candidates, keys, counts, k, bound, l2, scale, settings
+                candidates, counts, k, bound, l2, scale, settings
             )
         accountant.spend(f"noisy counts, length {k}", report.rho, report.delta)
         logger.info(
@@ -310,42 +324,68 @@ def default_delta(record_count: int) -> float:
     return 1.0 / (record_count * math.log(record_count))
 
 
-def _in_sorted(values: IntArray, sorted_keys: IntArray) -> npt.NDArray[np.bool_]:
-    if sorted_keys.size == 0:
-        return np.zeros(values.shape, dtype=bool)
-    pos = np.minimum(np.searchsorted(sorted_keys, values), sorted_keys.size - 1)
-    return np.asarray(sorted_keys[pos] == values)
+class _Positions:
+    """Position of each key in a sorted candidate list, ``-1`` when absent.
+
+    A direct lookup table when the candidates span a modest key range (the
+    usual case), binary search otherwise.
+    """
+
+    _TABLE_LIMIT = 64_000_000
+
+    def __init__(self, candidates: IntArray) -> None:
+        self.candidates = candidates
+        self.low = int(candidates[0]) if candidates.size else 0
+        span = int(candidates[-1]) - self.low + 1 if candidates.size else 0
+        self.table: npt.NDArray[np.int32] | None = None
+        if 0 < span <= self._TABLE_LIMIT:
+            self.table = np.full(span, -1, dtype=np.int32)
+            self.table[candidates - self.low] = np.arange(candidates.size)
+
+    def __call__(self, keys: IntArray) -> IntArray:
+        if self.candidates.size == 0:
+            return np.full(keys.shape, -1, dtype=np.int64)
+        if self.table is not None:
+            shifted = keys - self.low
+            inside = (shifted >= 0) & (shifted < self.table.size)
+            found = np.full(keys.shape, -1, dtype=np.int64)
+            found[inside] = self.table[shifted[inside]]
+            return found
+        pos = np.searchsorted(self.candidates, keys)
+        clipped = np.minimum(pos, self.candidates.size - 1)
+        hit = self.candidates[clipped] == keys
+        return np.where(hit, clipped, -1).astype(np.int64)
 
 
 def _pairs(
     units: Units,
     space: CombinationSpace,
-    candidates: IntArray | None,
+    positions: _Positions,
     distinct: bool,
 ) -> Iterator[tuple[IntArray, IntArray]]:
-    """(unit, key) pairs of candidate combinations, once per unit if distinct."""
+    """(unit, candidate position) pairs, once per unit and candidate if distinct."""
     for unit_numbers, keys in units.combinations(space):
-        if candidates is not None:
-            mask = _in_sorted(keys, candidates)
-            unit_numbers, keys = unit_numbers[mask], keys[mask]
-        if distinct and units.link_bound > 1 and keys.size:
-            order = np.lexsort((keys, unit_numbers))
-            unit_numbers, keys = unit_numbers[order], keys[order]
-            first = np.ones(keys.size, dtype=bool)
-            first[1:] = (np.diff(unit_numbers) != 0) | (np.diff(keys) != 0)
-            unit_numbers, keys = unit_numbers[first], keys[first]
-        yield unit_numbers, keys
+        found = positions(keys)
+        mask = found >= 0
+        unit_numbers, found = unit_numbers[mask], found[mask]
+        if distinct and units.link_bound > 1 and found.size:
+            order = np.lexsort((found, unit_numbers))
+            unit_numbers, found = unit_numbers[order], found[order]
+            first = np.ones(found.size, dtype=bool)
+            first[1:] = (np.diff(unit_numbers) != 0) | (np.diff(found) != 0)
+            unit_numbers, found = unit_numbers[first], found[first]
+        yield unit_numbers, found
 
 
 def _per_unit_counts(
     units: Units,
     space: CombinationSpace,
-    candidates: IntArray | None,
+    positions: _Positions,
     distinct: bool = False,
 ) -> IntArray:
     """Number of candidate combinations each unit holds, rows summed (sensitive)."""
     per_unit = np.zeros(units.n_units, dtype=np.int64)
-    for unit_numbers, _ in _pairs(units, space, candidates, distinct):
+    for unit_numbers, _ in _pairs(units, space, positions, distinct):
         per_unit += np.bincount(unit_numbers, minlength=units.n_units)
     return per_unit
 
@@ -353,37 +393,33 @@ def _per_unit_counts(
 def _bounded_counts(
     units: Units,
     space: CombinationSpace,
-    candidates: IntArray | None,
+    positions: _Positions,
     per_unit: IntArray,
     bound: int,
     rng: np.random.Generator,
     distinct: bool = False,
-) -> tuple[IntArray, IntArray]:
-    """Count combinations with each unit's contribution bounded.
+) -> IntArray:
+    """Count candidates with each unit's contribution bounded.
 
     A unit holding more than ``bound`` combinations (over all its rows) keeps
     a uniformly random ``bound`` of them, so one unit adds at most ``bound``
     to the counts in total.
+
+    Returns:
+        The bounded count of every candidate, aligned with the candidates.
     """
-    parts_keys: list[IntArray] = []
-    parts_counts: list[IntArray] = []
-    for unit_numbers, keys in _pairs(units, space, candidates, distinct):
+    n = positions.candidates.size
+    totals = np.zeros(n, dtype=np.int64)
+    for unit_numbers, found in _pairs(units, space, positions, distinct):
         over = per_unit[unit_numbers] > bound
         if over.any():
-            o_units, o_keys = unit_numbers[over], keys[over]
+            o_units, o_found = unit_numbers[over], found[over]
             order = np.lexsort((rng.random(o_units.size), o_units))
             sorted_units = o_units[order]
             rank = np.arange(order.size) - np.searchsorted(sorted_units, sorted_units)
-            keys = np.concatenate([keys[~over], o_keys[order[rank < bound]]])
-        unique, counts = np.unique(keys, return_counts=True)
-        parts_keys.append(unique)
-        parts_counts.append(counts)
-    if not parts_keys:
-        return np.zeros(0, np.int64), np.zeros(0, np.int64)
-    all_keys = np.concatenate(parts_keys)
-    unique, inverse = np.unique(all_keys, return_inverse=True)
-    summed = np.bincount(inverse, weights=np.concatenate(parts_counts))
-    return unique, summed.astype(np.int64)
+            found = np.concatenate([found[~over], o_found[order[rank < bound]]])
+        totals += np.bincount(found, minlength=n)
+    return totals
 
 
 def _release_values(
@@ -413,7 +449,6 @@ def _release_values(
 
 def _release_candidates(
     candidates: IntArray,
-    keys: IntArray,
     counts: IntArray,
     k: int,
     bound: int,
@@ -422,9 +457,7 @@ def _release_candidates(
     settings: DPSettings,
 ) -> tuple[tuple[IntArray, IntArray], LengthReport]:
     """Length >= 2: noise every public candidate, then filter by threshold."""
-    full = np.zeros(candidates.size, dtype=np.int64)
-    full[np.searchsorted(candidates, keys)] = counts
-    noisy, rho = gaussian_counts(full, l2, scale)
+    noisy, rho = gaussian_counts(counts, l2, scale)
     etas = settings.adaptive_etas()
     if etas is None:
         threshold = settings.fixed_thresholds()[k]
@@ -456,6 +489,7 @@ def _candidates(
     if prev_keys.size == 0 or singles.size == 0:
         return np.zeros(0, dtype=np.int64)
     prev_ids = prev_space.ids_from_keys(prev_keys)
+    prev_positions = _Positions(prev_keys)
     value_column = index.value_column
     single_columns = value_column[singles]
     last_columns = value_column[prev_ids[:, -1]]
@@ -482,7 +516,7 @@ def _candidates(
         ok = np.ones(ext.shape[0], dtype=bool)
         for drop in range(k - 1):
             sub = np.delete(ext, drop, axis=1)
-            ok &= _in_sorted(prev_space.keys_from_ids(sub), prev_keys)
+            ok &= prev_positions(prev_space.keys_from_ids(sub)) >= 0
         found = space.keys_from_ids(ext[ok])
         total += found.size
         if total > settings.max_candidates:

@@ -158,7 +158,9 @@ def threshold_for_delta(l0: int, scale: float, delta: float, linf: int = 1) -> i
         meas = _threshold_measurement(scale, threshold)
         return float(meas.map(_threshold_distance(l0, linf))[1])
 
-    low, high = 1, max(2, math.ceil(scale))
+    # OpenDP requires the threshold to reach the largest single change.
+    low = max(1, int(linf))
+    high = max(2 * low, math.ceil(scale))
     while delta_at(high) > delta:
         low, high = high, high * 2
         if high > 2**40:

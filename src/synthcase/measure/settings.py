@@ -79,7 +79,8 @@ class DPSettings:
             combinations used as each length's contribution bound.
         percentile_share: Share (0, 1) of the marginals budget spent on
             choosing the contribution bounds.
-        record_count_share: Share (0, 1) of epsilon spent on the record count.
+        record_count_share: Share (0, 1) of the zCDP budget, at most, spent on
+            the record count.
         delta_threshold_share: Share (0, 1) of delta spent by the 1-value
             threshold, which hides values no other record shares; the rest
             of delta goes to converting zCDP into (epsilon, delta).

@@ -107,18 +107,27 @@ class _Extensions:
         self.rows: list[FloatArray] = []
         for j in range(r):
             longer_ids = aggregates.combinations[j]  # length j + 1
-            longer_counts = aggregates.counts[j].astype(np.float64)
+            longer_counts = aggregates.counts[j].astype(np.float32)
             n_rows = 1 if j == 0 else aggregates.counts[j - 1].size
-            table = np.zeros((n_rows, n_values), dtype=np.float64)
+            table = np.zeros((n_rows, n_values), dtype=np.float32)
             if j == 0:
                 table[0, longer_ids[:, 0]] = longer_counts
             else:
                 space = aggregates.spaces[j - 1]
                 keys = aggregates.keys[j - 1]
+                # A combination whose sub-combinations are not all listed (an
+                # inconsistent file) can never be formed: leave it out.
+                rows = []
+                complete = np.ones(longer_ids.shape[0], dtype=bool)
                 for drop in range(j + 1):
-                    sub = np.delete(longer_ids, drop, axis=1)
-                    row = np.searchsorted(keys, space.keys_from_ids(sub))
-                    table[row, longer_ids[:, drop]] = longer_counts
+                    sub_keys = space.keys_from_ids(np.delete(longer_ids, drop, axis=1))
+                    row = np.minimum(np.searchsorted(keys, sub_keys), keys.size - 1)
+                    complete &= (keys.size > 0) & (keys[row] == sub_keys)
+                    rows.append(row)
+                for drop, row in enumerate(rows):
+                    table[row[complete], longer_ids[complete, drop]] = longer_counts[
+                        complete
+                    ]
             self.rows.append(table)
         self.original = [t.copy() for t in self.rows]
 
@@ -206,30 +215,39 @@ def _grow_batch(
     rng: np.random.Generator,
     n_values: int,
 ) -> list[list[int]]:
-    """Grow ``size`` records in lockstep, one value per record per step."""
+    """Grow ``size`` records in lockstep, one value per record per step.
+
+    Beyond ``R`` a candidate's weight is a percentile of the counts of all
+    the record's sub-combinations that contain it. Records in lockstep meet
+    the same number ``m`` of such counts, and the percentile only ever needs
+    one of the largest few, so each record keeps just the ``keep`` largest
+    counts per candidate instead of all ``m``.
+    """
     r = ext.aggregates.reporting_length
     n_columns = len(ext.aggregates.columns)
+    keep = _kept_counts(n_columns, r, settings.weight_percentile)
     chosen = np.zeros((size, 0), dtype=np.int64)
     active = np.ones(size, dtype=bool)
-    # Counts of every sub-combination met so far that contains the candidate,
-    # stacked as (records, sub-combinations, values); {u} itself comes first.
-    stack = np.repeat(ext.rows[0][None, :, :], size, axis=0)
+    # (records, values, kept counts): the partition runs along the last axis.
+    top = np.full((size, n_values, keep), -np.inf, dtype=np.float32)
+    top[:, :, 0] = ext.rows[0][0]  # the count of {u} itself
+    met = 1
     allowed = np.broadcast_to(ext.rows[0][0] > 0, (size, n_values)).copy()
+    allowed &= (available > 0)[None, :]
     for step in range(n_columns):
-        weights = np.zeros((size, n_values))
         idx = np.flatnonzero(active)
         if step < r:
             rows = ext.row_numbers(np.sort(chosen[idx], axis=1))
-            weights[idx] = ext.rows[step][rows]
+            weights = ext.rows[step][rows]
         else:
-            weights[idx] = _percentile(stack[idx], settings.weight_percentile)
-        weights[~allowed] = 0.0
-        weights[:, available <= 0] = 0.0
-        active &= weights.sum(axis=1) > 0
-        idx = np.flatnonzero(active)
+            weights = _percentile(top[idx], met, settings.weight_percentile)
+        weights = np.where(allowed[idx] & (available > 0)[None, :], weights, 0.0)
+        going = weights.sum(axis=1) > 0
+        active[idx[~going]] = False
+        idx, weights = idx[going], weights[going]
         if idx.size == 0:
             break
-        picks = _draw(weights[idx], rng)
+        picks = _draw(weights, rng)
         np.subtract.at(available, picks, 1.0)
         # Finished records carry -1 from here on; they are never read again.
         column = np.full(size, -1, dtype=np.int64)
@@ -238,12 +256,25 @@ def _grow_batch(
         # Values of the picked column are no longer candidates.
         allowed[idx] &= ext.column_of[None, :] != ext.column_of[picks][:, None]
         new = _new_rows(ext, chosen[idx], r)
-        if new.shape[1]:
-            grown = np.zeros((size, new.shape[1], n_values))
-            grown[idx] = new
-            stack = np.concatenate([stack, grown], axis=1)
-            allowed[idx] &= (new > 0).all(axis=1)
+        if new.shape[2]:
+            allowed[idx] &= (new > 0).all(axis=2)
+            merged = np.concatenate([top[idx], new], axis=2)
+            if merged.shape[2] > keep:
+                cut = merged.shape[2] - keep
+                merged = np.partition(merged, cut, axis=2)[:, :, cut:]
+            top[idx] = merged
+            met += new.shape[2]
     return [[int(v) for v in row if v >= 0] for row in chosen]
+
+
+def _kept_counts(n_columns: int, r: int, percentile: float) -> int:
+    """How many of the largest counts the percentile can ever need."""
+    met = 1
+    for before in range(n_columns - 1):
+        met += sum(math.comb(before, j) for j in range(min(r - 2, before) + 1))
+    rank = math.floor(percentile / 100.0 * (met - 1))
+    # As m grows the needed position from the top, m - 1 - rank(m), only grows.
+    return max(1, met - rank)
 
 
 def _new_rows(ext: _Extensions, chosen: IntArray, r: int) -> FloatArray:
@@ -251,7 +282,7 @@ def _new_rows(ext: _Extensions, chosen: IntArray, r: int) -> FloatArray:
 
     ``T`` ranges over the sub-combinations of the record with at most
     ``R - 1`` values that contain its last value (the last column of
-    ``chosen``); shape ``(records, number of T, values)``.
+    ``chosen``); shape ``(records, values, number of T)``.
     """
     last = chosen[:, -1:]
     before = chosen.shape[1] - 1
@@ -263,17 +294,15 @@ def _new_rows(ext: _Extensions, chosen: IntArray, r: int) -> FloatArray:
             )
             tables.append(ext.rows[size + 1][ext.row_numbers(ids)])
     if not tables:
-        return np.zeros((chosen.shape[0], 0, ext.rows[0].shape[1]))
-    return np.stack(tables, axis=1)
+        return np.zeros((chosen.shape[0], ext.rows[0].shape[1], 0), np.float32)
+    return np.stack(tables, axis=2)
 
 
-def _percentile(stack: FloatArray, percentile: float) -> FloatArray:
-    """The ``lower`` percentile over the rows of each record and candidate."""
-    rows = stack.shape[1]
-    if rows == 0:
-        return np.zeros((stack.shape[0], stack.shape[2]))
-    rank = math.floor(percentile / 100.0 * (rows - 1))
-    return np.partition(stack, rank, axis=1)[:, rank, :]
+def _percentile(top: FloatArray, met: int, percentile: float) -> FloatArray:
+    """The ``lower`` percentile of ``met`` counts, from their largest ones."""
+    rank = math.floor(percentile / 100.0 * (met - 1))
+    position = top.shape[2] - 1 - (met - 1 - rank)
+    return np.asarray(np.partition(top, position, axis=2)[:, :, position])
 
 
 def _draw(weights: FloatArray, rng: np.random.Generator) -> IntArray:
