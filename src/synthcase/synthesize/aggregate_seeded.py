@@ -24,6 +24,7 @@ import itertools
 import logging
 import math
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -39,7 +40,7 @@ __all__ = ["SynthesisSettings", "synthesize_from_aggregates"]
 
 logger = logging.getLogger(__name__)
 
-FloatArray = npt.NDArray[np.float64]
+FloatArray = npt.NDArray[np.floating[Any]]
 
 _TABLE_LIMIT = 200_000_000
 """Largest number of cells of the extension tables (about 800 MB)."""
