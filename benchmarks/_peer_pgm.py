@@ -1,0 +1,70 @@
+"""Run private-pgm's MST or AIM on one prepared file (in its own virtualenv).
+
+Called by ``bench_dp_quality.py`` as
+``/work/pgm-venv/bin/python _peer_pgm.py MECH CODES DOMAIN EPS DELTA OUT``.
+The mechanisms and the ``mbi`` package they were written against are imported
+from a local copy of the private-pgm repository (``PGM_MECHANISMS``, default
+``/tmp/pgm/mechanisms``; ``PGM_SRC``, default ``/tmp/pgm/src``; set it empty
+to use the installed ``mbi``); nothing of it is kept here. Prints one JSON
+line: seconds and peak memory.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import os
+import resource
+import sys
+import time
+
+import jax
+
+jax.config.update("jax_enable_x64", True)
+jax.config.update("jax_enable_compilation_cache", False)
+
+import pandas as pd  # noqa: E402
+
+sys.path.insert(0, os.environ.get("PGM_MECHANISMS", "/tmp/pgm/mechanisms"))
+if os.environ.get("PGM_SRC", "/tmp/pgm/src"):
+    sys.path.insert(0, os.environ.get("PGM_SRC", "/tmp/pgm/src"))
+
+from mbi import Dataset, Domain  # noqa: E402
+
+
+def main() -> None:
+    mech, codes, domain_path, eps, delta, out = sys.argv[1:7]
+    frame = pd.read_csv(codes)
+    with open(domain_path) as handle:
+        sizes = json.load(handle)
+    data = Dataset(frame, Domain(list(sizes), list(sizes.values())))
+    start = time.perf_counter()
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    cpu_start = usage.ru_utime + usage.ru_stime
+    if mech == "mst":
+        from mst import MST
+
+        synth = MST(data, float(eps), float(delta))
+    else:
+        from aim import AIM
+
+        rounds = os.environ.get("AIM_ROUNDS")
+        workload = [(cl, 1.0) for cl in itertools.combinations(data.domain, 3)]
+        aim = AIM(
+            float(eps),
+            float(delta),
+            rounds=int(rounds) if rounds else None,
+            max_model_size=float(os.environ.get("AIM_MAX_SIZE", "80")),
+            max_iters=int(os.environ.get("AIM_ITERS", "1000")),
+        )
+        _, synth = aim.run(data, workload)
+    seconds = time.perf_counter() - start
+    synth.df.to_csv(out, index=False)
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    cpu = usage.ru_utime + usage.ru_stime - cpu_start
+    print(json.dumps({"seconds": seconds, "cpu_seconds": cpu, "peak_bytes": peak}))
+
+
+if __name__ == "__main__":
+    main()

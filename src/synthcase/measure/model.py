@@ -1,0 +1,528 @@
+"""DP measurements of a graphical model for complete synthetic records.
+
+The mechanism follows MST (McKenna, Miklau & Sheldon, *Winning the NIST
+Contest: A scalable and general approach to differentially private synthetic
+data*, JPC 2021) and PrivBayes (Zhang et al., SIGMOD 2014), with every noisy
+step done by OpenDP and accounted in zCDP:
+
+1. *one-way*: the contingency table of every column is measured with discrete
+   Gaussian noise, all ``d`` tables as one vector.
+2. *select*: a junction tree is grown one column at a time. At each step the
+   exponential mechanism (OpenDP's noisy max in its zCDP form) picks a column
+   ``C`` outside the tree and a *parent set* ``S`` inside it (one column, or
+   two columns that share a clique), scoring how far the true table of
+   ``S + C`` is from what the tree would assume without the step (``C``
+   independent of ``S``), minus the noise that measuring the larger table
+   would add.
+3. *measure*: the table of every chosen clique ``S + C`` is measured with
+   discrete Gaussian noise, all ``d - 1`` tables as one vector.
+
+Domains are public: a column's domain is the values the aggregates released
+at length 1 (already protected), or its declared bins when the caller passes
+them as public, plus one *other* cell for records whose value is absent, was
+suppressed or lies outside the public list. Every record falls in exactly
+one cell of each table, so under add/remove of one record a vector of ``T``
+tables moves by ``sqrt(T)`` in L2 norm, and a score of step 2 by at most 2
+(one cell of the ``S + C`` table by 1, one row of the product by a
+probability vector).
+
+Guarantee: ``rho``-zCDP under adding or removing one record, where ``rho`` is
+the sum of the three OpenDP privacy maps, all recorded in the accountant.
+The result, :class:`ModelMeasurements`, holds only protected data: noisy
+tables, the public domains and the privately chosen structure.
+"""
+
+from __future__ import annotations
+
+import itertools
+import logging
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+import opendp.prelude as dp
+
+from synthcase.errors import BudgetError, DataError, ParameterError
+from synthcase.measure.aggregates import Aggregates
+from synthcase.measure.budget import Accountant
+from synthcase.measure.noise import NoiseSwitch, gaussian_counts, scale_for_rho
+from synthcase.prepare.table import ABSENT, EncodedTable
+from synthcase.progress import Progress, no_progress
+
+__all__ = [
+    "ModelCost",
+    "ModelMeasurements",
+    "ModelSettings",
+    "NoisyTable",
+    "estimate_cost",
+    "measure_model",
+]
+
+logger = logging.getLogger(__name__)
+
+FloatArray = npt.NDArray[np.float64]
+
+_SCORE_SENSITIVITY = 2.0
+"""L-infinity sensitivity of the selection scores (see the module docstring)."""
+
+_SECONDS_PER_CELL = 1.2e-6
+"""Fitting time per model cell and iteration on one core, measured on ma2019."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class ModelSettings:
+    """Settings of the model's measurements and of its fitting.
+
+    Attributes:
+        one_way_share: Share (0, 1) of the model's rho for the one-way tables.
+        select_share: Share (0, 1) of the model's rho for choosing the cliques;
+            the rest measures the chosen cliques.
+        max_clique_size: Most columns in one clique, 2 (a tree of pairs, as
+            MST) to 4; 3 lets a column depend on two others jointly.
+        max_clique_cells: Largest table a clique may have; bigger candidates
+            are not considered.
+        max_model_cells: Cap on the model size (the cells of all cliques);
+            measuring refuses, before spending any budget, a table whose
+            largest possible model exceeds it.
+        iterations: Most mirror-descent iterations when fitting.
+    """
+
+    one_way_share: float = 0.1
+    select_share: float = 0.1
+    max_clique_size: int = 3
+    max_clique_cells: int = 20_000
+    max_model_cells: int = 5_000_000
+    iterations: int = 400
+
+    def __post_init__(self) -> None:
+        for name in ("one_way_share", "select_share"):
+            value = getattr(self, name)
+            if not isinstance(value, int | float) or not 0.0 < value < 1.0:
+                raise ParameterError(
+                    f"{name} is {value!r}; it must be in (0, 1), for example 0.1"
+                )
+        if self.one_way_share + self.select_share >= 1.0:
+            raise ParameterError(
+                f"one_way_share {self.one_way_share} plus select_share "
+                f"{self.select_share} is {self.one_way_share + self.select_share}; "
+                "together they must stay below 1 to leave budget for the cliques"
+            )
+        if self.max_clique_size not in (2, 3, 4):
+            raise ParameterError(
+                f"max_clique_size is {self.max_clique_size!r}; it must be 2, 3 or 4"
+            )
+        for name in ("max_clique_cells", "max_model_cells", "iterations"):
+            value = getattr(self, name)
+            if not isinstance(value, int) or value < 1:
+                raise ParameterError(
+                    f"{name} is {value!r}; it must be a whole number >= 1"
+                )
+
+
+@dataclass(frozen=True, eq=False)
+class NoisyTable:
+    """A protected contingency table over some columns.
+
+    Attributes:
+        columns: Column numbers, ascending.
+        values: Noisy counts, one axis per column (in ``columns`` order), each
+            axis the column's domain (released values, then *other*).
+        scale: Standard deviation of the noise on each cell.
+    """
+
+    columns: tuple[int, ...]
+    values: FloatArray
+    scale: float
+
+
+@dataclass(frozen=True, eq=False)
+class ModelMeasurements:
+    """Everything the model is fitted from; all of it protected or public.
+
+    Attributes:
+        columns: Column names, in input order.
+        domains: Per column, the released value labels; the cell after them is
+            *other* (absent or suppressed).
+        one_way: The noisy table of each column.
+        cliques: The noisy table of each chosen clique, in junction-tree order
+            (a clique's parent comes before it).
+        parents: For each clique, the position of its parent clique, ``-1``
+            for the root.
+        separators: For each clique, the columns it shares with its parent.
+        settings: The settings measured with (fitting reads them too).
+        rho: Privacy loss of the measurements (zCDP), as OpenDP reports it.
+    """
+
+    columns: tuple[str, ...]
+    domains: tuple[tuple[str, ...], ...]
+    one_way: tuple[NoisyTable, ...]
+    cliques: tuple[NoisyTable, ...]
+    parents: tuple[int, ...]
+    separators: tuple[tuple[int, ...], ...]
+    settings: ModelSettings = field(default_factory=ModelSettings)
+    rho: float = 0.0
+
+    @property
+    def sizes(self) -> tuple[int, ...]:
+        """Cells of each column's domain (released values plus *other*)."""
+        return tuple(len(d) + 1 for d in self.domains)
+
+    def structure(self) -> list[dict[str, Any]]:
+        """The chosen cliques by column name, for ``release.json``."""
+        return [
+            {
+                "columns": [self.columns[c] for c in t.columns],
+                "parent": p,
+                "noise_scale": t.scale,
+            }
+            for t, p in zip(self.cliques, self.parents, strict=True)
+        ]
+
+
+@dataclass(frozen=True)
+class ModelCost:
+    """Predicted size and time of a model, known before any budget is spent.
+
+    Attributes:
+        cells: Most cells the model can have (the cliques' tables together).
+        seconds: Estimated fitting time at that size on one core.
+        bytes: Estimated memory of fitting at that size.
+    """
+
+    cells: int
+    seconds: float
+    bytes: int
+
+
+def estimate_cost(
+    sizes: tuple[int, ...] | list[int], settings: ModelSettings
+) -> ModelCost:
+    """Upper bounds on the model's size and fitting time from public domains.
+
+    A model has one clique per column after the first, each at most
+    ``max_clique_size`` columns and ``max_clique_cells`` cells; the bound
+    takes the largest cliques the domains allow.
+
+    >>> estimate_cost([3, 3, 3], ModelSettings()).cells
+    54
+    """
+    ordered = sorted(sizes, reverse=True)
+    largest = math.prod(ordered[: settings.max_clique_size]) if ordered else 0
+    per_clique = min(largest, settings.max_clique_cells)
+    cells = per_clique * max(len(sizes) - 1, 1)
+    # Fitting keeps a few arrays of the model's size (potentials, marginals,
+    # messages, gradients) in float64.
+    return ModelCost(
+        cells=cells,
+        seconds=cells * settings.iterations * _SECONDS_PER_CELL * 2.0,
+        bytes=cells * 8 * 8,
+    )
+
+
+def measure_model(
+    table: EncodedTable,
+    aggregates: Aggregates,
+    accountant: Accountant,
+    *,
+    rho: float,
+    settings: ModelSettings,
+    public_domains: Mapping[str, Sequence[str]] | None = None,
+    progress: Progress = no_progress,
+) -> ModelMeasurements:
+    """Measure a junction-tree model of ``table`` with ``rho``-zCDP.
+
+    Args:
+        table: The sensitive records; each row is one privacy unit.
+        aggregates: Protected aggregates of the same columns; their length-1
+            values are the public domains.
+        accountant: The release's accountant; every spend is recorded there.
+        rho: Budget of these measurements (usually ``plan.rho_model``).
+        settings: Shares of the budget and limits of the model.
+        public_domains: Value labels of columns whose domain is public
+            without measurement, such as the declared bins of a binned
+            column (``{spec.column: spec.labels()}``); other columns use the
+            values the aggregates released. Must never be read off the data.
+        progress: Called with the stage and the fraction done.
+
+    Returns:
+        The noisy tables and the chosen structure (protected).
+
+    Raises:
+        DataError: When the aggregates do not describe the table's columns.
+        ParameterError: When the largest possible model exceeds
+            ``max_model_cells``.
+        BudgetError: When ``rho`` is not positive or the spends exceed it.
+    """
+    if tuple(aggregates.columns) != tuple(table.columns):
+        raise DataError(
+            f"the aggregates hold columns {list(aggregates.columns)} but the table "
+            f"holds {list(table.columns)}; measure the model on the table the "
+            "aggregates were measured from"
+        )
+    if not rho > 0:
+        raise BudgetError(
+            f"the model was given rho {rho!r}; it needs rho > 0, so set "
+            "model_share above 0 (for example --model-share 0.5)"
+        )
+    public = dict(public_domains or {})
+    unknown = sorted(set(public) - set(table.columns))
+    if unknown:
+        raise ParameterError(
+            f"public_domains names {unknown}, which are not among the columns "
+            f"{list(table.columns)}"
+        )
+    domains = tuple(
+        tuple(str(v) for v in public[c]) if c in public else tuple(released)
+        for c, released in zip(table.columns, aggregates.categories, strict=True)
+    )
+    for column, labels in zip(table.columns, domains, strict=True):
+        if len(set(labels)) != len(labels):
+            raise ParameterError(
+                f"the public domain of {column!r} repeats a value; give each value once"
+            )
+    sizes = tuple(len(d) + 1 for d in domains)
+    cost = estimate_cost(sizes, settings)
+    if cost.cells > settings.max_model_cells:
+        raise ParameterError(
+            f"the model may need {cost.cells:,} cells (about {cost.seconds:.0f} s "
+            f"to fit), above max_model_cells {settings.max_model_cells:,}; raise "
+            "max_model_cells, lower max_clique_size or max_clique_cells, bin "
+            "columns more coarsely or use fewer columns"
+        )
+    codes = _domain_codes(table, domains)
+    d = len(sizes)
+    steps = d - 1
+
+    # Budget: fix every scale first, so a plan that does not fit fails
+    # before any noise is drawn.
+    # Keep a hair of the budget unallocated: OpenDP's maps round losses up,
+    # and the parts must never add up to more than the whole.
+    usable = rho * (1.0 - 1e-9)
+    rho_one = usable * settings.one_way_share if steps else usable
+    rho_select = usable * settings.select_share if steps else 0.0
+    rho_cliques = usable - rho_one - rho_select if steps else 0.0
+    one_scale = scale_for_rho(math.sqrt(d), rho_one)
+    select_scale = (
+        scale_for_rho(_SCORE_SENSITIVITY, rho_select / steps) if steps else 0.0
+    )
+    clique_scale = scale_for_rho(math.sqrt(steps), rho_cliques) if steps else 0.0
+    planned = d / (2 * one_scale**2)
+    if steps:
+        planned += steps * (_SCORE_SENSITIVITY / select_scale) ** 2 / 2
+        planned += steps / (2 * clique_scale**2)
+    if planned > rho:
+        raise BudgetError(
+            f"the model's measurements would spend rho {planned:.8g}, above their "
+            f"budget {rho:.8g}; nothing was measured"
+        )
+    logger.info(
+        "model budget: rho %.6g (one-way %.3g, selection %.3g over %d steps, "
+        "cliques %.3g); noise scale one-way %.4g, cliques %.4g",
+        rho,
+        rho_one,
+        rho_select,
+        steps,
+        rho_cliques,
+        one_scale,
+        clique_scale,
+    )
+
+    # One-way tables, measured together.
+    progress("measuring model: one-way tables", 0.0)
+    one_true = [np.bincount(codes[:, j], minlength=sizes[j]) for j in range(d)]
+    noisy, spent = gaussian_counts(
+        np.concatenate(one_true).astype(np.int64), math.sqrt(d), one_scale
+    )
+    accountant.spend("model one-way tables", spent)
+    total_spent = spent
+    one_way = tuple(
+        NoisyTable((j,), part.astype(np.float64), one_scale)
+        for j, part in enumerate(np.split(noisy, np.cumsum(sizes)[:-1]))
+    )
+
+    # Structure, one noisy-max step per column after the first.
+    chosen: list[tuple[int, ...]] = []
+    parents: list[int] = []
+    separators: list[tuple[int, ...]] = []
+    if steps:
+        selector = _Selector(codes, sizes, one_way, clique_scale, settings)
+        step_rho = 0.0
+        for step in range(steps):
+            progress("measuring model: choosing cliques", step / steps)
+            candidates, scores = selector.candidates()
+            pick, step_rho = _noisy_max(scores, select_scale)
+            clique, separator, parent = selector.add(candidates[pick])
+            chosen.append(clique)
+            separators.append(separator)
+            parents.append(parent)
+        accountant.spend(
+            f"model clique selection ({steps} noisy-max steps)", step_rho * steps
+        )
+        total_spent += step_rho * steps
+        logger.info(
+            "model cliques: %s",
+            "; ".join(",".join(table.columns[c] for c in cl) for cl in chosen),
+        )
+
+    # Clique tables, measured together.
+    progress("measuring model: clique tables", 1.0)
+    cliques: list[NoisyTable] = []
+    if steps:
+        true = [_contingency(codes, cl, sizes) for cl in chosen]
+        flat, spent = gaussian_counts(
+            np.concatenate([t.ravel() for t in true]).astype(np.int64),
+            math.sqrt(steps),
+            clique_scale,
+        )
+        accountant.spend("model clique tables", spent)
+        total_spent += spent
+        bounds = np.cumsum([t.size for t in true])[:-1]
+        for cl, part, t in zip(chosen, np.split(flat, bounds), true, strict=True):
+            cliques.append(
+                NoisyTable(cl, part.astype(np.float64).reshape(t.shape), clique_scale)
+            )
+    if total_spent > rho:
+        raise BudgetError(
+            f"the model's measurements spent rho {total_spent:.8g}, above their "
+            f"budget {rho:.8g}; nothing was released"
+        )
+    return ModelMeasurements(
+        columns=tuple(table.columns),
+        domains=domains,
+        one_way=one_way,
+        cliques=tuple(cliques),
+        parents=tuple(parents),
+        separators=tuple(separators),
+        settings=settings,
+        rho=total_spent,
+    )
+
+
+def _domain_codes(
+    table: EncodedTable, domains: tuple[tuple[str, ...], ...]
+) -> npt.NDArray[np.int64]:
+    """Recode the table onto the public domains; absent or suppressed -> other."""
+    out = np.empty(table.codes.shape, dtype=np.int64)
+    for j, labels in enumerate(domains):
+        position = {label: i for i, label in enumerate(labels)}
+        translate = np.array(
+            [position.get(label, len(labels)) for label in table.categories[j]]
+            + [len(labels)],
+            dtype=np.int64,
+        )
+        column = table.codes[:, j].astype(np.int64)
+        # ABSENT (-1) indexes the last entry: the other cell.
+        out[:, j] = translate[np.where(column == ABSENT, -1, column)]
+    return out
+
+
+def _contingency(
+    codes: npt.NDArray[np.int64], columns: tuple[int, ...], sizes: tuple[int, ...]
+) -> npt.NDArray[np.int64]:
+    """Exact table of ``columns`` (sensitive)."""
+    shape = tuple(sizes[c] for c in columns)
+    keys = np.ravel_multi_index(tuple(codes[:, c] for c in columns), shape)
+    return np.bincount(keys, minlength=math.prod(shape)).reshape(shape)
+
+
+def _noisy_max(scores: FloatArray, scale: float) -> tuple[int, float]:
+    """Index of the noisy largest score and its rho (OpenDP's noisy max).
+
+    Guarantee: ``(sensitivity / scale)^2 / 2``-zCDP when neighbouring data
+    sets move every score by at most the sensitivity (Gumbel noise, bounded
+    range analysis of Cesar & Rogers 2021 as OpenDP's map applies it).
+    """
+    meas = dp.m.make_noisy_max(
+        dp.vector_domain(dp.atom_domain(T=float, nan=False)),
+        dp.linf_distance(T=float),
+        dp.zero_concentrated_divergence(),
+        scale=scale,
+    )
+    spent = float(meas.map(_SCORE_SENSITIVITY))
+    if not NoiseSwitch.enabled:
+        return int(np.argmax(scores)), spent
+    return int(meas([float(s) for s in scores])), spent
+
+
+class _Selector:
+    """Grows the junction tree; holds the sensitive scores (never released)."""
+
+    def __init__(
+        self,
+        codes: npt.NDArray[np.int64],
+        sizes: tuple[int, ...],
+        one_way: tuple[NoisyTable, ...],
+        clique_scale: float,
+        settings: ModelSettings,
+    ) -> None:
+        self.codes = codes
+        self.sizes = sizes
+        self.settings = settings
+        # The one-way estimates are protected, so using them costs nothing.
+        self.marginals = [_distribution(t.values) for t in one_way]
+        # Expected L1 error of measuring one cell (AIM's bias term).
+        self.cell_noise = math.sqrt(2.0 / math.pi) * clique_scale
+        self.in_tree = [0]
+        self.cliques: list[tuple[int, ...]] = []
+        self.cache: dict[tuple[int, tuple[int, ...]], float] = {}
+
+    def parent_sets(self) -> list[tuple[int, ...]]:
+        """Single columns of the tree and column sets sharing a clique."""
+        found: set[tuple[int, ...]] = {(c,) for c in self.in_tree}
+        largest = self.settings.max_clique_size - 1
+        for clique in self.cliques:
+            for size in range(2, min(len(clique), largest) + 1):
+                found.update(itertools.combinations(clique, size))
+        return sorted(found)
+
+    def candidates(self) -> tuple[list[tuple[int, tuple[int, ...]]], FloatArray]:
+        outside = [c for c in range(len(self.sizes)) if c not in self.in_tree]
+        pairs: list[tuple[int, tuple[int, ...]]] = []
+        for parent in self.parent_sets():
+            cells = math.prod(self.sizes[c] for c in parent)
+            for c in outside:
+                if cells * self.sizes[c] <= self.settings.max_clique_cells:
+                    pairs.append((c, parent))
+        if not pairs:
+            # A single column always fits: keep the tree connected.
+            pairs = [(c, (self.in_tree[0],)) for c in outside]
+        scores = np.array([self.score(c, s) for c, s in pairs], dtype=np.float64)
+        return pairs, scores
+
+    def score(self, column: int, parent: tuple[int, ...]) -> float:
+        """L1 gain of linking ``column`` to ``parent``, less the noise it adds."""
+        key = (column, parent)
+        if key not in self.cache:
+            clique = tuple(sorted((*parent, column)))
+            joint = _contingency(self.codes, clique, self.sizes).astype(np.float64)
+            axis = clique.index(column)
+            rest = joint.sum(axis=axis, keepdims=True)
+            shape = [1] * joint.ndim
+            shape[axis] = self.sizes[column]
+            independent = rest * self.marginals[column].reshape(shape)
+            gain = float(np.abs(joint - independent).sum())
+            self.cache[key] = gain - self.cell_noise * joint.size
+        return self.cache[key]
+
+    def add(
+        self, choice: tuple[int, tuple[int, ...]]
+    ) -> tuple[tuple[int, ...], tuple[int, ...], int]:
+        column, parent = choice
+        clique = tuple(sorted((*parent, column)))
+        host = -1
+        for i, existing in enumerate(self.cliques):
+            if set(parent) <= set(existing):
+                host = i
+                break
+        self.cliques.append(clique)
+        self.in_tree.append(column)
+        return clique, tuple(sorted(parent)) if host >= 0 else (), host
+
+
+def _distribution(values: FloatArray) -> FloatArray:
+    """A probability vector from noisy counts (post-processing)."""
+    clipped = np.maximum(values, 0.0) + 1e-9
+    return np.asarray(clipped / clipped.sum(), dtype=np.float64)
