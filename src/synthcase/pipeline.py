@@ -33,6 +33,7 @@ from synthcase.measure.settings import DPSettings
 from synthcase.prepare import EncodedTable, ReadOptions, load_table, read_frame
 from synthcase.progress import Progress, no_progress
 from synthcase.report.folder import atomic_write_json, atomic_write_text, staged_folder
+from synthcase.report.showcase import build_showcase
 from synthcase.report.statement import dp_statement
 from synthcase.synthesize.aggregate_seeded import (
     SynthesisSettings,
@@ -92,7 +93,9 @@ class Release:
         Args:
             folder: Where to write; created if missing.
             force: Replace a folder that already holds a release.
-            extra: More text files to write, by name (for example a showcase).
+            extra: More text files to write, by name. A release with
+                synthetic records also gets ``showcase.html`` unless given
+                here.
 
         Returns:
             The folder written.
@@ -106,6 +109,8 @@ class Release:
             atomic_write_text(stage / "PRIVACY.md", self.statement)
             for name, text in (extra or {}).items():
                 atomic_write_text(stage / name, text)
+            if self.synthetic is not None and "showcase.html" not in (extra or {}):
+                build_showcase(stage)
         return target.resolve()
 
 

@@ -56,6 +56,7 @@ def test_fit_sample_and_save_a_dataframe(tmp_path: Path, noise_off: None) -> Non
         "PRIVACY.md",
         "aggregates.tsv",
         "release.json",
+        "showcase.html",
         "synthetic.csv",
     ]
     meta = json.loads((folder / "release.json").read_text())

@@ -53,6 +53,16 @@ def parse_combination(text: str) -> list[tuple[str, str]]:
     Raises:
         DataError: When an item has no unescaped ``:`` or a dangling escape.
     """
+    if "\\" not in text:
+        # Fast path: nothing escaped, so plain splitting is exact.
+        fast: list[tuple[str, str]] = []
+        for item in text.split(";"):
+            column, sep, value = item.partition(":")
+            if not sep or ":" in value:
+                break
+            fast.append((column, value))
+        else:
+            return fast
     pairs: list[tuple[str, str]] = []
     parts: list[str] = []
     current: list[str] = []
@@ -166,6 +176,11 @@ class Aggregates:
         """
         ids = []
         for column, value in selection.items():
+            if column not in self.columns:
+                raise DataError(
+                    f"column {column!r} is not in these aggregates; their "
+                    f"columns are {', '.join(self.columns)}"
+                )
             j = self.columns.index(column)
             if value not in self.categories[j]:
                 return None
@@ -347,11 +362,13 @@ def _read_rows(path: Path) -> list[tuple[int, str, int]]:
             try:
                 if not sep:
                     raise ValueError
-                value = int(float(count))
+                value = int(count.strip())
+                if value < 0:
+                    raise ValueError
             except ValueError:
                 raise DataError(
-                    f"{path}, line {line_no}: expected 'selections<TAB>count', "
-                    f"got {line[:80]!r}"
+                    f"{path}, line {line_no}: expected 'selections<TAB>count' "
+                    f"with a whole count >= 0, got {line[:80]!r}"
                 ) from None
             rows.append((line_no, sel, value))
     return rows

@@ -82,7 +82,8 @@ class LengthReport:
         length: Combination length ``k``.
         contribution_bound: Most combinations of this length one unit counts in.
         noise_scale: Standard deviation of the Gaussian noise on each count.
-        threshold: Noisy counts at or below this are not released.
+        threshold: At length 1 noisy counts below this are not released; at
+            longer lengths, counts at or below it.
         candidates: Number of public candidate combinations noised, or
             ``None`` at length 1, where the candidates are sensitive.
         released: Number of combinations released.

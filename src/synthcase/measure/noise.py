@@ -11,6 +11,7 @@ The neighbouring relation throughout is *add or remove one privacy unit*
 
 from __future__ import annotations
 
+import functools
 import logging
 import math
 from collections.abc import Sequence
@@ -242,6 +243,7 @@ def epsilon_from_rho(rho: float, delta: float) -> float:
     return float(profile.epsilon(delta))
 
 
+@functools.lru_cache(maxsize=256)
 def rho_for_epsilon(epsilon: float, delta: float) -> float:
     """Largest rho whose conversion at ``delta`` stays within ``epsilon``.
 

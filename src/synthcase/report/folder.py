@@ -111,14 +111,19 @@ def staged_folder(folder: Path, *, force: bool) -> Iterator[Path]:
     logger.info("release written to %s", folder)
 
 
+def _umask() -> int:
+    umask = os.umask(0)
+    os.umask(umask)
+    return umask
+
+
 def _usual_permissions(folder: Path) -> None:
     """Give the staged files the permissions a plain write would have.
 
     Temporary files are created private; a release is meant to be shared by
     its owner, so it takes the user's umask like any file they save.
     """
-    umask = os.umask(0)
-    os.umask(umask)
+    umask = _umask()
     folder.chmod(0o777 & ~umask)
     for path in folder.rglob("*"):
         path.chmod((0o777 if path.is_dir() else 0o666) & ~umask)
@@ -139,6 +144,9 @@ def _atomic(path: Path, write: Callable[[Any], object]) -> None:
     try:
         with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
             write(handle)
+        # mkstemp makes the file private; give it the permissions a plain
+        # write would (the user's umask).
+        os.chmod(name, 0o666 & ~_umask())
         os.replace(name, path)
     except BaseException:
         Path(name).unlink(missing_ok=True)
