@@ -44,6 +44,7 @@ __all__ = [
     "Release",
     "Synthesizer",
     "load_release_aggregates",
+    "load_sensitive",
     "release_from_aggregates",
 ]
 
@@ -159,7 +160,7 @@ class Synthesizer:
             ``self``, now holding the protected aggregates.
         """
         read = read or ReadOptions()
-        table = data if isinstance(data, EncodedTable) else _load(data, read)
+        table = data if isinstance(data, EncodedTable) else load_sensitive(data, read)
         self._read = read
         self._measured = measure_marginals(table, self.dp, progress=progress)
         return self
@@ -276,16 +277,21 @@ def release_from_aggregates(
     )
 
 
-def _load(
+def load_sensitive(
     data: str | os.PathLike[str] | pd.DataFrame, read: ReadOptions
 ) -> EncodedTable:
-    """Load with the chosen columns kept in input order."""
-    if read.columns is not None:
-        header = list(read_frame(data, dataclasses.replace(read, columns=None)).columns)
-        ordered = tuple(c for c in header if c in set(read.columns))
-        if len(ordered) == len(read.columns):
-            read = dataclasses.replace(read, columns=ordered)
-    return load_table(data, read)
+    """Load the sensitive records, the chosen columns kept in input order.
+
+    The file is read once; the selection is applied to the frame in memory.
+    """
+    if read.columns is None:
+        return load_table(data, read)
+    frame = read_frame(data, dataclasses.replace(read, columns=None, subject_id=None))
+    chosen = set(read.columns)
+    ordered = tuple(c for c in frame.columns if c in chosen)
+    if len(ordered) == len(read.columns):
+        read = dataclasses.replace(read, columns=ordered)
+    return load_table(frame, dataclasses.replace(read, record_limit=None))
 
 
 def release_metadata(

@@ -163,3 +163,40 @@ def test_demo_releases_the_bundled_sample(tmp_path: Path) -> None:
     assert "AGEP=0,5,10,15,18" in meta["input"]["bins"][0]
     # The sample's 7,634 records, give or take the count's noise.
     assert abs(meta["protected_record_count"] - 7634) < 600
+
+
+def test_run_writes_the_evaluation_beside_the_release(tmp_path: Path) -> None:
+    out = tmp_path / "rel"
+    result = invoke("run", SAMPLE, "-o", out, "--epsilon", "4", "-r", "2",
+                    "--null", "N", "--columns", "PUMA,SEX,EDU")  # fmt: skip
+    assert result.exit_code == 0, result.output
+    evaluation = tmp_path / "rel.sensitive_evaluation"
+    assert (evaluation / "report.html").is_file()
+    figures = json.loads((evaluation / "evaluation.json").read_text())
+    assert 0 < figures["scores"]["k_marginal"] <= 1000
+    # Nothing computed against the sensitive data is in the release folder.
+    assert sorted(p.name for p in out.iterdir()) == [
+        "PRIVACY.md", "aggregates.tsv", "release.json", "showcase.html",
+        "synthetic.csv",
+    ]  # fmt: skip
+    again = invoke("evaluate", SAMPLE, out)
+    assert again.exit_code == 2
+    assert "already holds an evaluation" in again.output
+    other = tmp_path / "elsewhere"
+    result = invoke("evaluate", SAMPLE, out, "-o", other)
+    assert result.exit_code == 0, result.output
+    assert (other / "report.html").is_file()
+
+
+def test_no_evaluate_writes_only_the_release(tmp_path: Path) -> None:
+    out = tmp_path / "rel"
+    result = invoke("run", SAMPLE, "-o", out, "--epsilon", "4", "-r", "1",
+                    "--null", "N", "--columns", "SEX", "--no-evaluate")  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert not (tmp_path / "rel.sensitive_evaluation").exists()
+
+
+def test_evaluate_needs_a_release_folder(tmp_path: Path) -> None:
+    result = invoke("evaluate", SAMPLE, tmp_path)
+    assert result.exit_code == 2
+    assert "no release.json" in result.output

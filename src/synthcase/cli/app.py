@@ -23,13 +23,22 @@ from rich.table import Table
 
 from synthcase._version import __version__
 from synthcase.cli.config import build_dp, build_read, build_synthesis, load_config
+from synthcase.cli.evaluation import (
+    check_evaluation_folder,
+    default_evaluation_folder,
+    load_release,
+    read_options_from_release,
+    run_evaluation,
+)
 from synthcase.errors import SynthcaseError
 from synthcase.pipeline import (
     Release,
     Synthesizer,
     load_release_aggregates,
+    load_sensitive,
     release_from_aggregates,
 )
+from synthcase.prepare import EncodedTable
 from synthcase.report.folder import check_output_folder
 
 __all__ = ["app", "main"]
@@ -156,6 +165,20 @@ WeightPercentile = Annotated[
 Unit = Annotated[
     str, typer.Option("--unit", help="Name of the privacy unit in the statement.")
 ]
+Evaluate = Annotated[
+    bool,
+    typer.Option(
+        "--evaluate/--no-evaluate",
+        help="Write the steward's evaluation beside the release.",
+    ),
+]
+EvaluationDir = Annotated[
+    Path | None,
+    typer.Option("--evaluation-dir", help="Where to write the evaluation."),
+]
+Resolution = Annotated[
+    int, typer.Option("--resolution", "-k", help="Rare means fewer units than k.")
+]
 
 
 @app.callback(invoke_without_command=True)
@@ -244,7 +267,9 @@ def _read_flags(**kw: Any) -> dict[str, Any]:
     }
 
 
-def _fit(source: Path, output: Path, force: bool, kw: dict[str, Any]) -> Synthesizer:
+def _fit(
+    source: Path, output: Path, force: bool, kw: dict[str, Any]
+) -> tuple[Synthesizer, EncodedTable]:
     config = load_config(kw["config"])
     read = build_read(config["read"], **_read_flags(**kw))
     dp = build_dp(
@@ -269,10 +294,18 @@ def _fit(source: Path, output: Path, force: bool, kw: dict[str, Any]) -> Synthes
     )
     # Refuse a bad output folder before spending any budget.
     check_output_folder(output, force=force, inputs=[source])
+    if kw.get("evaluate"):
+        check_evaluation_folder(_evaluation_dir(output, kw), force=force)
     synth = Synthesizer(dp, synthesis, unit=kw.get("unit", "record"))
+    table = load_sensitive(source, read)
     with _progress() as progress:
-        synth.fit(source, read, progress=progress)
-    return synth
+        synth.fit(table, read, progress=progress)
+    return synth, table
+
+
+def _evaluation_dir(output: Path, kw: dict[str, Any]) -> Path:
+    chosen = kw.get("evaluation_dir")
+    return Path(chosen) if chosen else default_evaluation_folder(output)
 
 
 def _summary(release: Release, folder: Path) -> None:
@@ -322,15 +355,40 @@ def run(
     use_synthetic_counts: SyntheticCounts = None,
     weight_percentile: WeightPercentile = None,
     unit: Unit = "record",
+    evaluate: Evaluate = True,
+    evaluation_dir: EvaluationDir = None,
+    resolution: Resolution = 10,
 ) -> None:
-    """Measure, synthesize and write a complete release."""
+    """Measure, synthesize and write a release, then evaluate it privately."""
     kw = dict(locals())
     with _errors():
-        synth = _fit(source, output, force, kw)
+        synth, table = _fit(source, output, force, kw)
         with _progress() as progress:
             release = synth.release(progress=progress)
         folder = release.save(output, force=force)
         _summary(release, folder)
+        if evaluate and release.synthetic is not None:
+            target = _evaluation_dir(output, kw)
+            with _progress() as progress:
+                report = run_evaluation(
+                    table,
+                    release.synthetic,
+                    release.aggregates,
+                    reporting_length=release.aggregates.reporting_length,
+                    folder=target,
+                    resolution=resolution,
+                    progress=progress,
+                )
+            _evaluation_note(report)
+
+
+def _evaluation_note(report: Path) -> None:
+    out.print(
+        f"Evaluation written to {report.parent} (compares with the sensitive "
+        "data: [bold]do not share it[/]).",
+        highlight=False,
+        soft_wrap=True,
+    )
 
 
 @app.command()
@@ -362,7 +420,7 @@ def aggregate(
     """Measure only: write protected aggregates, accounting and statement."""
     kw = dict(locals())
     with _errors():
-        synth = _fit(source, output, force, kw)
+        synth, _ = _fit(source, output, force, kw)
         release = synth.release(synthesize=False)
         folder = release.save(output, force=force)
         _summary(release, folder)
@@ -397,6 +455,39 @@ def generate(
             )
         folder = release.save(output, force=force)
         _summary(release, folder)
+
+
+@app.command(name="evaluate")
+def evaluate_command(
+    sensitive: Annotated[Path, typer.Argument(help="The sensitive CSV or TSV file.")],
+    release_dir: Annotated[Path, typer.Argument(help="A release folder.")],
+    output: Annotated[
+        Path | None,
+        typer.Option(
+            "--output", "-o", help="Evaluation folder (default: beside the release)."
+        ),
+    ] = None,
+    force: Force = False,
+    resolution: Resolution = 10,
+) -> None:
+    """Compare a release with the sensitive data (the result is sensitive)."""
+    with _errors():
+        synthetic, aggregates, metadata = load_release(release_dir)
+        read = read_options_from_release(metadata)
+        target = output or default_evaluation_folder(release_dir)
+        check_evaluation_folder(target, force=force)
+        table = load_sensitive(sensitive, read)
+        with _progress() as progress:
+            report = run_evaluation(
+                table,
+                synthetic,
+                aggregates,
+                reporting_length=int(metadata.get("reporting_length", 3)),
+                folder=target,
+                resolution=resolution,
+                progress=progress,
+            )
+        _evaluation_note(report)
 
 
 @app.command()
