@@ -1,0 +1,113 @@
+"""The files the export page hands out: releasable, and not for sharing.
+
+:func:`releasable_zip` writes a release with :meth:`Release.save` into the
+server's private temporary folder, adds the recipients' showcase page when
+this version of synthcase can build it, and zips exactly the releasable
+files named in :data:`RELEASABLE`. Nothing derived from the sensitive
+records without protection is among them: the sensitive table and the
+evaluation against it are separate downloads (:func:`sensitive_csv`,
+:func:`evaluation_zip`), labelled "not for sharing" on the page.
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+import shutil
+import tempfile
+import zipfile
+from pathlib import Path
+
+from synthcase.pipeline import Release
+from synthcase.prepare import EncodedTable, to_frame
+from synthcase.web.evaluation import evaluate_run, optional
+from synthcase.web.state import Run
+
+__all__ = [
+    "RELEASABLE",
+    "evaluation_zip",
+    "releasable_zip",
+    "sensitive_csv",
+    "showcase_available",
+]
+
+logger = logging.getLogger(__name__)
+
+RELEASABLE = (
+    "synthetic.csv",
+    "aggregates.tsv",
+    "release.json",
+    "PRIVACY.md",
+    "showcase.html",
+)
+"""Every file the releasable bundle may hold; anything else stays out."""
+
+
+def showcase_available() -> bool:
+    """Whether this version of synthcase builds the showcase page."""
+    return optional("synthcase.report.showcase", "build_showcase") is not None
+
+
+def releasable_zip(release: Release, folder: Path, name: str) -> bytes:
+    """Zip the releasable files of ``release``.
+
+    Args:
+        release: The release to bundle.
+        folder: The server's private temporary folder.
+        name: The folder name inside the zip (e.g. ``release-1``).
+
+    Returns:
+        The zip file's bytes: ``name/`` holding the files of
+        :data:`RELEASABLE` that the release has.
+
+    Raises:
+        SynthcaseError: When the release or its showcase cannot be written.
+    """
+    holder = Path(tempfile.mkdtemp(prefix="bundle-", dir=folder))
+    try:
+        written = release.save(holder / name)
+        build = optional("synthcase.report.showcase", "build_showcase")
+        if build is not None and release.synthetic is not None:
+            build(written)
+        buffer = io.BytesIO()
+        with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+            for file in RELEASABLE:
+                path = written / file
+                if path.is_file():
+                    archive.write(path, f"{name}/{file}")
+        return buffer.getvalue()
+    finally:
+        shutil.rmtree(holder, ignore_errors=True)
+
+
+def sensitive_csv(table: EncodedTable) -> bytes:
+    """The prepared sensitive records as CSV (absent cells empty).
+
+    Not for sharing: these are the steward's own records after binning and
+    recoding, without any protection.
+    """
+    return to_frame(table).to_csv(index=False, na_rep="", lineterminator="\n").encode()
+
+
+def evaluation_zip(run: Run, folder: Path, name: str) -> bytes | None:
+    """The steward's evaluation of a run against the sensitive records, zipped.
+
+    Not for sharing: it compares with the sensitive records. ``None`` when
+    this version of synthcase has no evaluation.
+    """
+    write = optional("synthcase.evaluate", "write_evaluation")
+    evaluation = evaluate_run(run)
+    if write is None or evaluation is None:
+        return None
+    holder = Path(tempfile.mkdtemp(prefix="evaluation-", dir=folder))
+    try:
+        target = holder / name
+        write(evaluation, target)
+        buffer = io.BytesIO()
+        with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+            for path in sorted(target.rglob("*")):
+                if path.is_file():
+                    archive.write(path, f"{name}/{path.relative_to(target)}")
+        return buffer.getvalue()
+    finally:
+        shutil.rmtree(holder, ignore_errors=True)

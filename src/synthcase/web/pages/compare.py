@@ -1,0 +1,177 @@
+"""Side-by-side comparison of two finished runs.
+
+Each side shows the run's parameters, its privacy accounting and what it
+released (protected record count, synthetic records, combinations per
+length): all of it releasable. The evaluation against the sensitive
+records, when this version of synthcase has one, is listed below; it stays
+with the steward.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from nicegui import ui
+from nicegui.run import io_bound as run_io
+
+from synthcase.errors import SynthcaseError
+from synthcase.web.evaluation import evaluate_run, evaluation_available
+from synthcase.web.pages.common import bar, mark, percent, region
+from synthcase.web.state import Run, Workspace
+
+__all__ = ["compare_card"]
+
+
+def compare_card(workspace: Workspace) -> None:
+    """The comparison card of the synthesize page."""
+    with ui.card().classes("w-full"):
+        ui.label("Compare two runs").classes("text-h6")
+
+        def body() -> None:
+            finished = workspace.finished_runs()
+            if len(finished) < 2:
+                ui.label(
+                    "Finish at least two runs to compare them side by side."
+                ).classes("text-grey-7")
+                return
+            options = {r.number: f"Run #{r.number}" for r in finished}
+            chosen = [finished[-2].number, finished[-1].number]
+
+            async def pick(side: int, number: int) -> None:
+                chosen[side] = number
+                await show()
+
+            with ui.row().classes("gap-4"):
+                for i in range(2):
+                    mark(
+                        ui.select(
+                            options,
+                            value=chosen[i],
+                            label="Left" if i == 0 else "Right",
+                            on_change=lambda e, i=i: pick(i, e.value),
+                        ).classes("w-40"),
+                        role=f"compare-{i}",
+                    )
+            sides = ui.row().classes("w-full gap-6 items-start no-wrap")
+
+            async def show() -> None:
+                runs = [r for r in (workspace.run(n) for n in chosen) if r]
+                largest = max(
+                    (v for r in runs for v in _released(r).values()), default=1
+                )
+                sides.clear()
+                with sides:
+                    boxes = [_side(run, max(largest, 1)) for run in runs]
+                if evaluation_available():
+                    for run, box in zip(runs, boxes, strict=True):
+                        await _evaluation(run, box)
+
+            ui.timer(0.01, show, once=True)
+            if not evaluation_available():
+                ui.label(
+                    "Evaluation charts against the sensitive data are not available "
+                    "in this version."
+                ).classes("text-caption text-grey-7")
+
+        redraw = region(body, "w-full")
+        count = [len(workspace.finished_runs())]
+
+        def tick() -> None:
+            now = len(workspace.finished_runs())
+            if now != count[0]:
+                count[0] = now
+                redraw()
+
+        ui.timer(1.0, tick)
+
+
+def _released(run: Run) -> dict[int, int]:
+    assert run.release is not None
+    released = run.release.metadata.get("released_combinations", {})
+    return {int(k): int(v) for k, v in released.items()}
+
+
+def _side(run: Run, largest: int) -> ui.column:
+    assert run.release is not None
+    meta: dict[str, Any] = run.release.metadata
+    privacy = meta.get("privacy", {})
+    rows = [
+        ("Privacy loss ε", privacy.get("epsilon")),
+        ("δ", privacy.get("delta")),
+        ("Longest combination R", meta.get("reporting_length")),
+        ("Columns", len(meta.get("columns", []))),
+        ("Accuracy", run.dp.accuracy_mode.value),
+        ("Invented combinations", run.dp.fabrication_mode.value),
+        ("Protected record count", meta.get("protected_record_count")),
+        ("Synthetic records", meta.get("synthetic_records")),
+        ("Seed", run.synthesis.seed),
+        ("Time", f"{run.duration or 0:.1f} s"),
+    ]
+    with ui.card().classes("flex-1").props("flat bordered"):
+        mark(
+            ui.label(f"Run #{run.number}").classes("text-subtitle1 text-weight-bold"),
+            role="compare-title",
+        )
+        with ui.grid(columns="auto 1fr").classes("w-full gap-x-4"):
+            for name, value in rows:
+                ui.label(name).classes("text-grey-8")
+                ui.label(_text(value))
+        ui.label("Published combinations by length").classes(
+            "text-weight-medium q-mt-sm"
+        )
+        with ui.grid(columns="auto 1fr auto").classes("w-full items-center gap-x-3"):
+            for length, released in sorted(_released(run).items()):
+                ui.label(f"length {length}")
+                bar(released / largest)
+                ui.label(f"{released:,}")
+        return ui.column().classes("w-full gap-1")
+
+
+async def _evaluation(run: Run, box: ui.column) -> None:
+    """Fill ``box`` with the run's evaluation against the sensitive records."""
+    with box:
+        waiting = ui.row().classes("items-center gap-2")
+        with waiting:
+            ui.spinner(size="sm")
+            ui.label("Evaluating against the sensitive data…").classes("text-grey-7")
+    try:
+        evaluation = await run_io(evaluate_run, run)
+    except SynthcaseError as error:
+        box.clear()
+        with box:
+            ui.label(f"No evaluation: {error}").classes("text-negative")
+        return
+    box.clear()
+    if evaluation is None:
+        return
+    with box:
+        with ui.row().classes("items-center gap-2 q-mt-sm"):
+            ui.icon("lock", color="negative")
+            ui.label("Evaluation against the sensitive data (not for sharing)").classes(
+                "text-weight-medium text-red-10"
+            )
+        score = getattr(evaluation, "k_marginal", None)
+        if score is not None:
+            ui.label(f"k-marginal score: {score:.0f} of 1000").classes("text-body2")
+        fidelity = getattr(evaluation, "synthetic_fidelity", None)
+        lengths = getattr(fidelity, "by_length", ())
+        if lengths:
+            ui.label(
+                "Share of each length's true counts kept by the synthetic records"
+            ).classes("text-caption text-grey-8")
+        with ui.grid(columns="auto 1fr auto").classes("w-full items-center gap-x-3"):
+            for item in lengths:
+                kept = getattr(item, "mean_preservation", None) or 0.0
+                ui.label(f"length {item.length}")
+                bar(kept, "teal-6")
+                ui.label(percent(kept))
+        for sentence in getattr(evaluation, "summary", ()):
+            ui.label(sentence).classes("text-caption text-grey-9")
+
+
+def _text(value: Any) -> str:
+    if value is None:
+        return "—"
+    if isinstance(value, float):
+        return f"{value:.3g}"
+    return str(value)

@@ -1,0 +1,289 @@
+"""What the web app holds while it runs: the case file, the choices, the runs.
+
+There is one :class:`Workspace` per server, shared by every browser tab: the
+app serves one data steward on their own machine. It lives in memory only;
+stopping the server forgets it, and the private temporary folder that held
+uploads and downloads is removed.
+
+A synthesis :class:`Run` executes in a background thread, one at a time, so
+the pages stay responsive; its progress callback both reports progress and,
+when the steward presses Cancel, raises to stop the library mid-way.
+"""
+
+from __future__ import annotations
+
+import itertools
+import logging
+import threading
+import time
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from synthcase.errors import DataError, SynthcaseError
+from synthcase.measure import DPSettings
+from synthcase.pipeline import Release, Synthesizer
+from synthcase.prepare import EncodedTable, ReadOptions, load_table
+from synthcase.synthesize import SynthesisSettings
+from synthcase.web.preparation import ColumnProfile, Preparation, profile_columns
+from synthcase.web.risk import LiveRisk
+from synthcase.web.uploads import read_upload
+
+__all__ = ["Run", "RunCancelled", "Selection", "Workspace"]
+
+logger = logging.getLogger(__name__)
+
+
+class RunCancelled(Exception):
+    """The steward cancelled a run."""
+
+
+@dataclass
+class Selection:
+    """Columns and lengths chosen on the select page.
+
+    Attributes:
+        columns: Columns to release, in input order.
+        reporting_length: Longest combination counted, ``R``.
+        k: Combinations held by fewer records count as rare.
+    """
+
+    columns: list[str] = field(default_factory=list)
+    reporting_length: int = 3
+    k: int = 10
+
+
+@dataclass
+class Run:
+    """One synthesis the steward started, with its outcome.
+
+    Attributes:
+        number: Run number, from 1.
+        mode: Release mode, e.g. ``"dp-aggregate-seeded"``.
+        dp: The DP settings.
+        synthesis: The synthesis settings.
+        read: The read settings of the prepared table.
+        columns: The released columns.
+        status: ``queued``, ``running``, ``done``, ``failed`` or ``cancelled``.
+        stage: The library's current stage label.
+        fraction: Fraction of the current stage done.
+        table: The sensitive records the run measured (kept in memory for
+            the steward's evaluation; never part of a release).
+        k: Rare threshold chosen on the select page, for the evaluation.
+        release: The release, once done.
+        evaluation: The steward's evaluation, once computed.
+        error: The message shown when the run failed.
+    """
+
+    number: int
+    mode: str
+    dp: DPSettings
+    synthesis: SynthesisSettings
+    read: ReadOptions
+    columns: tuple[str, ...]
+    table: EncodedTable
+    k: int = 10
+    status: str = "queued"
+    stage: str = ""
+    fraction: float = 0.0
+    release: Release | None = None
+    evaluation: Any = None
+    error: str | None = None
+    started: float | None = None
+    finished: float | None = None
+    cancel: threading.Event = field(default_factory=threading.Event)
+
+    @property
+    def duration(self) -> float | None:
+        """Seconds the run took (so far), ``None`` before it starts."""
+        if self.started is None:
+            return None
+        return (self.finished or time.monotonic()) - self.started
+
+    @property
+    def active(self) -> bool:
+        """Whether the run is queued or running."""
+        return self.status in ("queued", "running")
+
+    def summary(self) -> dict[str, Any]:
+        """The run's main parameters, for lists and comparisons."""
+        return {
+            "epsilon": self.dp.epsilon,
+            "reporting length": self.dp.reporting_length,
+            "columns": len(self.columns),
+            "accuracy mode": self.dp.accuracy_mode.value,
+            "fabrication mode": self.dp.fabrication_mode.value,
+            "seed": self.synthesis.seed,
+        }
+
+
+class Workspace:
+    """The steward's case file, choices and runs.
+
+    Args:
+        folder: The server's private temporary folder (mode 0700).
+        max_upload_bytes: Largest upload accepted.
+    """
+
+    def __init__(self, folder: Path, max_upload_bytes: int) -> None:
+        self.folder = folder
+        self.max_upload_bytes = max_upload_bytes
+        self.source_name: str | None = None
+        self.raw: pd.DataFrame | None = None
+        self.preparation = Preparation()
+        self.profiles: list[ColumnProfile] = []
+        self.table: EncodedTable | None = None
+        self.read: ReadOptions | None = None
+        self.table_error: str | None = None
+        self.selection = Selection()
+        self.runs: list[Run] = []
+        self.risk = LiveRisk()
+        self._numbers = itertools.count(1)
+        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="run")
+
+    # ---- the case file ----------------------------------------------------
+
+    def load(self, name: str, data: bytes) -> None:
+        """Read an uploaded file and start its preparation afresh.
+
+        Columns with more distinct values than the category limit start out
+        dropped: they need bins (or stay out) before a release can use them.
+
+        Raises:
+            DataError: When the file cannot be read; the workspace keeps the
+                previous file.
+        """
+        raw = read_upload(name, data, self.folder, self.max_upload_bytes)
+        preparation = Preparation()
+        profiles = profile_columns(raw, preparation)
+        preparation.dropped = {
+            p.name for p in profiles if p.distinct > preparation.max_categories
+        }
+        self.raw, self.source_name = raw, name
+        self.preparation = preparation
+        self.profiles = profiles
+        self.selection = Selection()
+        self.prepare(profile=False)
+        if self.table is not None:
+            self.selection.columns = list(self.table.columns)
+
+    def prepare(self, *, profile: bool = True) -> None:
+        """Encode the file under the current choices (library errors kept).
+
+        Args:
+            profile: Recompute the column preview too; only absent-cell rules
+                and recodes change it, so other choices may skip it.
+        """
+        self.table, self.read, self.table_error = None, None, None
+        if self.raw is None:
+            return
+        try:
+            if profile:
+                self.profiles = profile_columns(self.raw, self.preparation)
+            columns = self.preparation.kept(self.raw)
+            if not columns:
+                raise DataError(
+                    "every column is dropped; keep at least one column to release"
+                )
+            read = self.preparation.read_options(columns)
+            self.table = load_table(self.preparation.recoded(self.raw), read)
+            self.read = read
+        except SynthcaseError as error:
+            self.table_error = str(error)
+            return
+        kept = set(self.table.columns)
+        chosen = [c for c in self.selection.columns if c in kept]
+        self.selection.columns = chosen or list(self.table.columns)
+
+    def selected_table(self) -> EncodedTable | None:
+        """The prepared table restricted to the selected columns."""
+        if self.table is None or not self.selection.columns:
+            return None
+        return self.table.select(self.selection.columns)
+
+    # ---- runs -------------------------------------------------------------
+
+    def start_run(self, dp: DPSettings, synthesis: SynthesisSettings) -> Run:
+        """Queue a DP synthesis of the selected columns.
+
+        Raises:
+            DataError: When no prepared table or no column is selected.
+        """
+        table = self.selected_table()
+        if table is None or self.read is None:
+            raise DataError(
+                "there is nothing to synthesize yet; upload a case file, prepare "
+                "it and select at least one column"
+            )
+        read = self.preparation.read_options(list(table.columns))
+        run = Run(
+            number=next(self._numbers),
+            mode="dp-aggregate-seeded",
+            dp=dp,
+            synthesis=synthesis,
+            read=read,
+            columns=tuple(table.columns),
+            table=table,
+            k=self.selection.k,
+        )
+        self.runs.append(run)
+        future: Future[None] = self._executor.submit(_execute, run)
+        future.add_done_callback(_log_failure)
+        return run
+
+    def run(self, number: int) -> Run | None:
+        """The run with this number, if any."""
+        return next((r for r in self.runs if r.number == number), None)
+
+    def finished_runs(self) -> list[Run]:
+        """Runs that produced a release, oldest first."""
+        return [r for r in self.runs if r.release is not None]
+
+    def close(self) -> None:
+        """Cancel every run and stop the worker threads."""
+        for run in self.runs:
+            run.cancel.set()
+        self.risk.close()
+        self._executor.shutdown(wait=False, cancel_futures=True)
+
+
+def _execute(run: Run) -> None:
+    """Run the library on a worker thread, recording the outcome on ``run``."""
+    if run.cancel.is_set():
+        run.status = "cancelled"
+        return
+    run.status, run.started = "running", time.monotonic()
+
+    def progress(stage: str, fraction: float) -> None:
+        if run.cancel.is_set():
+            raise RunCancelled
+        run.stage, run.fraction = stage, fraction
+
+    try:
+        synthesizer = Synthesizer(run.dp, run.synthesis)
+        synthesizer.fit(run.table, run.read, progress=progress)
+        run.release = synthesizer.release(seed=run.synthesis.seed, progress=progress)
+        run.status = "done"
+    except RunCancelled:
+        run.status = "cancelled"
+    except SynthcaseError as error:
+        run.status, run.error = "failed", str(error)
+    except Exception as error:
+        # Fail closed: nothing is released. Only the error type is logged, as
+        # a message may quote values of the sensitive data.
+        logger.error("run %d failed with %s", run.number, type(error).__name__)
+        run.status = "failed"
+        run.error = (
+            f"the run stopped on an unexpected {type(error).__name__}; nothing "
+            "was released. Try other settings, or report the problem"
+        )
+    finally:
+        run.finished = time.monotonic()
+
+
+def _log_failure(future: Future[None]) -> None:
+    if not future.cancelled() and future.exception() is not None:
+        logger.error("a run worker failed: %s", type(future.exception()).__name__)
