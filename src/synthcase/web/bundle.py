@@ -1,12 +1,12 @@
 """The files the export page hands out: releasable, and not for sharing.
 
-:func:`releasable_zip` writes a release with :meth:`Release.save` into the
-server's private temporary folder, adds the recipients' showcase page when
-this version of synthcase can build it, and zips exactly the releasable
-files named in :data:`RELEASABLE`. Nothing derived from the sensitive
-records without protection is among them: the sensitive table and the
-evaluation against it are separate downloads (:func:`sensitive_csv`,
-:func:`evaluation_zip`), labelled "not for sharing" on the page.
+:func:`releasable_zip` writes a release with :meth:`Release.save` (which
+adds the recipients' showcase page) into the server's private temporary
+folder and zips exactly the releasable files named in :data:`RELEASABLE`.
+Nothing derived from the sensitive records without protection is among
+them: the sensitive table and the evaluation against it are separate
+downloads (:func:`sensitive_csv`, :func:`evaluation_zip`), labelled "not for
+sharing" on the page.
 """
 
 from __future__ import annotations
@@ -65,10 +65,8 @@ def releasable_zip(release: Release, folder: Path, name: str) -> bytes:
     """
     holder = Path(tempfile.mkdtemp(prefix="bundle-", dir=folder))
     try:
+        # Release.save writes the showcase page beside the other files.
         written = release.save(holder / name)
-        build = optional("synthcase.report.showcase", "build_showcase")
-        if build is not None and release.synthetic is not None:
-            build(written)
         buffer = io.BytesIO()
         with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
             for file in RELEASABLE:
