@@ -19,6 +19,7 @@ does not protect against.
 from __future__ import annotations
 
 import logging
+import textwrap
 
 import numpy as np
 
@@ -215,7 +216,7 @@ _MODE_GUARANTEE = {
         "aggregates (rounded down to a multiple of {k})."
     ),
     "value-seeded": (
-        "Synthetic records were built from the rounded counts of single values, "
+        "They were built from the rounded counts of single values, "
         "adding a value only while the whole record so far was shared by at "
         "least {k} people in the sensitive data. So **every synthetic record, and "
         "every combination of values inside it, however long, describes a group "
@@ -223,7 +224,7 @@ _MODE_GUARANTEE = {
         "its count in the aggregates (rounded down to a multiple of {k})."
     ),
     "unseeded": (
-        "Synthetic records were drawn column by column from the sensitive "
+        "They were drawn column by column from the sensitive "
         "records that match the record so far; a value shared by fewer than {k} "
         "of those records was left empty instead. So **every synthetic record, "
         "and every combination of values inside it, however long, describes a "
@@ -232,7 +233,7 @@ _MODE_GUARANTEE = {
         "with random variation."
     ),
     "aggregate-seeded": (
-        "Synthetic records were built from the aggregates alone, never from the "
+        "They were built from the aggregates alone, never from the "
         "sensitive records. **Every combination of up to {r} values in a "
         "synthetic record is a combination listed in the aggregates**, so it "
         "describes a group of at least {k} people. Combinations of more than {r} "
@@ -288,11 +289,41 @@ def k_anonymity_statement(resolution: int, reporting_length: int, mode: str) -> 
         else f"in the aggregates file, which lists combinations of at most {r} "
         "values only"
     )
+    synthetic = _bullet(
+        f"**Synthetic records** (`synthetic.csv`), made in the *{mode}* mode. "
+        "Synthetic records are not real people. "
+        + _MODE_GUARANTEE[mode].format(k=k, r=r)
+    )
+    scope = (
+        f"no released number, and no combination of up to {r} values in a "
+        "synthetic record,"
+        if mode == "aggregate-seeded"
+        else "no released number and no synthetic record"
+    )
+    protects = textwrap.fill(
+        "**Membership of small groups.** Someone who knows some of a person's "
+        "values cannot use this release to learn whether that person, or any "
+        f"group of fewer than {k} people sharing some values, is in the "
+        f"sensitive data: {scope} describes a group that small. For larger "
+        'groups the protection is "safety in numbers": the larger k, the harder '
+        "it is to single anyone out.",
+        width=79,
+        break_on_hyphens=False,
+    )
+    intro = textwrap.fill(
+        "This release protects the people in the sensitive data with "
+        f"**k-anonymity at a privacy resolution of k = {k}**: {scope} describes "
+        f"a group of fewer than {k} people.",
+        width=79,
+        break_on_hyphens=False,
+    )
+    not_covered = _bullet(
+        "**Combinations not covered.** The guarantee covers what is described "
+        f"above; it does not cover combinations {longer}."
+    )
     return f"""# Privacy statement
 
-This release protects the people in the sensitive data with **k-anonymity at a
-privacy resolution of k = {k}**: nothing in it describes a group of fewer than
-{k} people.
+{intro}
 
 ## What was released
 
@@ -303,16 +334,11 @@ privacy resolution of k = {k}**: nothing in it describes a group of fewer than
   number of records, is rounded **down** to a multiple of {k}: a listed {2 * k}
   means "{2 * k} to {3 * k - 1} people". Values held by fewer than {k} people
   are left out entirely.
-- **Synthetic records** (`synthetic.csv`), made in the *{mode}* mode. Synthetic
-  records are not real people. {_MODE_GUARANTEE[mode].format(k=k, r=r)}
+{synthetic}
 
 ## What this protects against
 
-Someone who knows a person, or a small group of people, cannot use this release
-to learn whether they are in the sensitive data when that person or group is
-described by fewer than {k} people: no released number and no synthetic record
-points to a group that small. For larger groups the protection is "safety in
-numbers": the larger k, the harder such inferences become.
+{protects}
 
 ## What this does not protect against
 
@@ -321,8 +347,7 @@ numbers": the larger k, the harder such inferences become.
   same status), then anyone who knows a person belongs to that group learns
   that value. k-anonymity hides *who* is in a group, not what the group has in
   common.
-- **Combinations not covered.** The guarantee covers what is described above;
-  it does not cover combinations {longer}.
+{not_covered}
 - **No mathematical limit on what can be learned.** This is not differential
   privacy: there is no bound on how much the release can change because of one
   person. Counts are exact up to the rounding, and the number of synthetic
@@ -339,3 +364,14 @@ Use this release for a one-off sharing of data where exact counts matter. For
 repeated releases, or when a formal guarantee is needed, use the differentially
 private mode instead.
 """
+
+
+def _bullet(text: str) -> str:
+    """A markdown list item wrapped to 79 columns."""
+    return textwrap.fill(
+        text,
+        width=79,
+        initial_indent="- ",
+        subsequent_indent="  ",
+        break_on_hyphens=False,
+    )
