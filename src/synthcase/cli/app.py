@@ -30,7 +30,7 @@ from synthcase.cli.evaluation import (
     read_options_from_release,
     run_evaluation,
 )
-from synthcase.errors import SynthcaseError
+from synthcase.errors import ParameterError, SynthcaseError
 from synthcase.pipeline import (
     Release,
     Synthesizer,
@@ -488,6 +488,44 @@ def evaluate_command(
                 progress=progress,
             )
         _evaluation_note(report)
+
+
+@app.command()
+def serve(
+    host: Annotated[
+        str, typer.Option("--host", help="Address to listen on.")
+    ] = "127.0.0.1",
+    port: Annotated[int, typer.Option("--port", help="Port to listen on.")] = 8080,
+    open_browser: Annotated[
+        bool, typer.Option("--open", help="Open the app in the default browser.")
+    ] = False,
+    allow_remote: Annotated[
+        bool,
+        typer.Option(
+            "--allow-remote",
+            help="Allow listening on an address other than this machine's own.",
+        ),
+    ] = False,
+    max_upload_mb: Annotated[
+        int, typer.Option("--max-upload-mb", help="Largest upload accepted, in MB.")
+    ] = 50,
+) -> None:
+    """Start the local web app (needs the 'web' extra)."""
+    with _errors():
+        try:
+            from synthcase.web.server import serve as start
+        except ImportError as error:
+            raise ParameterError(
+                f"the web app needs the 'web' extra ({error.name} is missing); "
+                "install it with: pip install 'synthcase[web]'"
+            ) from None
+        start(
+            host=host,
+            port=port,
+            open_browser=open_browser,
+            allow_remote=allow_remote,
+            max_upload_mb=max_upload_mb,
+        )
 
 
 @app.command()
