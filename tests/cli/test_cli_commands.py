@@ -200,3 +200,9 @@ def test_evaluate_needs_a_release_folder(tmp_path: Path) -> None:
     result = invoke("evaluate", SAMPLE, tmp_path)
     assert result.exit_code == 2
     assert "no release.json" in result.output
+
+
+def test_serve_refuses_a_remote_address_without_the_flag() -> None:
+    result = invoke("serve", "--host", "0.0.0.0", "--port", "18999")
+    assert result.exit_code == 2
+    assert "--allow-remote" in " ".join(result.output.split())
