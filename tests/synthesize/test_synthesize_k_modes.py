@@ -315,9 +315,22 @@ def test_aggregate_seeded_reuses_given_aggregates() -> None:
     assert len(given) == aggregates.record_count
 
 
+def test_value_seeded_reuses_given_aggregates() -> None:
+    table = correlated_table(8)
+    settings = KAnonymitySettings(
+        resolution=5, reporting_length=3, seed=4, oversampling_ratio=0.0
+    )
+    aggregates = k_anonymous_aggregates(table, resolution=5, reporting_length=3)
+    given = synthesize_value_seeded(table, settings, aggregates=aggregates)
+    pd.testing.assert_frame_equal(given, synthesize_value_seeded(table, settings))
+
+
+@pytest.mark.parametrize(
+    "synthesize", [synthesize_k_aggregate_seeded, synthesize_value_seeded]
+)
 @pytest.mark.parametrize(("resolution", "length"), [(3, 2), (5, 1)])
-def test_aggregate_seeded_refuses_other_aggregates(
-    resolution: int, length: int
+def test_other_aggregates_are_refused(
+    synthesize: Synthesizer, resolution: int, length: int
 ) -> None:
     table = correlated_table(5)
     settings = KAnonymitySettings(resolution=5, reporting_length=2)
@@ -325,7 +338,23 @@ def test_aggregate_seeded_refuses_other_aggregates(
         table, resolution=resolution, reporting_length=length
     )
     with pytest.raises(ParameterError, match="not k-anonymous aggregates of this"):
-        synthesize_k_aggregate_seeded(table, settings, aggregates=other)
+        synthesize(table, settings, aggregates=other)  # type: ignore[call-arg]
+
+
+def test_aggregates_of_another_table_are_refused() -> None:
+    table = correlated_table(5)
+    renamed = EncodedTable(
+        table.columns,
+        tuple(tuple(f"x{label}" for label in labels) for labels in table.categories),
+        table.codes,
+    )
+    other = k_anonymous_aggregates(renamed, resolution=5, reporting_length=2)
+    with pytest.raises(ParameterError, match="not k-anonymous aggregates of this"):
+        synthesize_k_aggregate_seeded(
+            table,
+            KAnonymitySettings(resolution=5, reporting_length=2),
+            aggregates=other,
+        )
 
 
 def test_progress_is_reported() -> None:

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import pandas as pd
 
-from synthcase.errors import ParameterError
 from synthcase.measure.aggregates import Aggregates
 from synthcase.measure.k_anonymity import k_anonymous_aggregates
 from synthcase.prepare.table import EncodedTable
@@ -67,22 +66,8 @@ def synthesize_k_aggregate_seeded(
             resolution=settings.resolution,
             reporting_length=settings.reporting_length,
         )
-    elif (
-        aggregates.columns != table.columns
-        or aggregates.reporting_length != settings.reporting_length
-        or aggregates.record_count % settings.resolution
-        or any(
-            int(c.min(initial=settings.resolution)) < settings.resolution
-            or (c % settings.resolution).any()
-            for c in aggregates.counts
-        )
-    ):
-        raise ParameterError(
-            "the aggregates given are not k-anonymous aggregates of this table "
-            f"at resolution {settings.resolution} and reporting length "
-            f"{settings.reporting_length}; pass the result of "
-            "k_anonymous_aggregates with the same settings, or none"
-        )
+    else:
+        settings.check_aggregates(table, aggregates)
     return synthesize_from_aggregates(
         aggregates,
         SynthesisSettings(

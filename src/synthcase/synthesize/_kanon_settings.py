@@ -8,6 +8,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from synthcase.errors import ParameterError
+from synthcase.measure.aggregates import Aggregates
 from synthcase.measure.k_anonymity import check_k_anonymity_input
 from synthcase.prepare.table import EncodedTable
 
@@ -133,6 +134,38 @@ class KAnonymitySettings:
                 f"use_synthetic_counts applies to the aggregate-seeded mode only, "
                 f"not {mode}; drop --use-synthetic-counts or use --mode "
                 "aggregate-seeded"
+            )
+
+    def check_aggregates(self, table: EncodedTable, aggregates: Aggregates) -> None:
+        """Refuse aggregates that cannot be this table's k-anonymous aggregates.
+
+        The check is on their shape (columns, labels, reporting length, counts
+        that are positive multiples of ``k``); it catches mix-ups, such as
+        aggregates of another resolution, not forgeries.
+
+        Raises:
+            ParameterError: When the aggregates do not fit.
+        """
+        k = self.resolution
+        labels_fit = aggregates.columns == table.columns and all(
+            set(released) <= set(labels)
+            for released, labels in zip(
+                aggregates.categories, table.categories, strict=True
+            )
+        )
+        counts_fit = aggregates.record_count % k == 0 and all(
+            int(c.min(initial=k)) >= k and not (c % k).any() for c in aggregates.counts
+        )
+        if (
+            not labels_fit
+            or not counts_fit
+            or aggregates.reporting_length != self.reporting_length
+        ):
+            raise ParameterError(
+                "the aggregates given are not k-anonymous aggregates of this table "
+                f"at resolution {k} and reporting length {self.reporting_length}; "
+                "pass the result of k_anonymous_aggregates with the same settings, "
+                "or none"
             )
 
 

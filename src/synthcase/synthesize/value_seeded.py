@@ -36,6 +36,7 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
+from synthcase.measure.aggregates import Aggregates
 from synthcase.measure.combinations import CombinationSpace, IntArray, ValueIndex
 from synthcase.measure.k_anonymity import k_anonymous_counts
 from synthcase.prepare.table import EncodedTable
@@ -56,6 +57,7 @@ def synthesize_value_seeded(
     table: EncodedTable,
     settings: KAnonymitySettings | None = None,
     *,
+    aggregates: Aggregates | None = None,
     progress: Progress = no_progress,
 ) -> pd.DataFrame:
     """Synthesize k-anonymous records from the k-rounded single-value counts.
@@ -64,6 +66,10 @@ def synthesize_value_seeded(
         table: The sensitive records, one row per person.
         settings: Resolution, seed and the optional oversampling control
             (``oversampling_ratio``, ``oversampling_tries``).
+        aggregates: The result of
+            :func:`~synthcase.measure.k_anonymity.k_anonymous_aggregates` for
+            this table and these settings, when the caller already has it;
+            the oversampling control then needs no counting of its own.
         progress: Called with the stage and the fraction done.
 
     Returns:
@@ -73,10 +79,13 @@ def synthesize_value_seeded(
         each value appears exactly ``floor(n_v / k) * k`` times.
 
     Raises:
-        ParameterError: When a setting is out of range or does not apply.
+        ParameterError: When a setting is out of range or does not apply, or
+            ``aggregates`` do not match the table and settings.
     """
     settings = settings or KAnonymitySettings()
     settings.check(table, "value-seeded")
+    if aggregates is not None:
+        settings.check_aggregates(table, aggregates)
     k = settings.resolution
     rng = np.random.default_rng(settings.seed)
     rows = RowSets(table)
@@ -87,6 +96,7 @@ def synthesize_value_seeded(
             resolution=k,
             reporting_length=settings.reporting_length,
             ratio=settings.oversampling_ratio,
+            aggregates=aggregates,
         )
     logger.info(
         "value-seeded k-anonymous synthesis: resolution %d, oversampling %s",
@@ -118,6 +128,7 @@ class OversamplingLimiter:
         resolution: The privacy resolution ``k``.
         reporting_length: Longest combination capped, ``R``.
         ratio: Allowed oversampling ``r >= 0``.
+        aggregates: The table's k-anonymous aggregates, if already computed.
     """
 
     def __init__(
@@ -127,11 +138,15 @@ class OversamplingLimiter:
         resolution: int,
         reporting_length: int,
         ratio: float,
+        aggregates: Aggregates | None = None,
     ) -> None:
-        released = k_anonymous_counts(
-            table, resolution=resolution, reporting_length=reporting_length
-        )
         index = ValueIndex.from_cardinalities(table.cardinalities)
+        if aggregates is None:
+            released = k_anonymous_counts(
+                table, resolution=resolution, reporting_length=reporting_length
+            )
+        else:
+            released = _in_table_numbering(table, index, aggregates)
         self.spaces = [
             CombinationSpace.build(index, length)
             for length in range(1, reporting_length + 1)
@@ -249,6 +264,27 @@ class OversamplingLimiter:
             return np.full(keys.size, -1, dtype=np.int64)
         position = np.minimum(np.searchsorted(released, keys), released.size - 1)
         return np.where(released[position] == keys, position, -1)
+
+
+def _in_table_numbering(
+    table: EncodedTable, index: ValueIndex, aggregates: Aggregates
+) -> tuple[tuple[IntArray, IntArray], ...]:
+    """The aggregates' combinations as sorted keys of the table's numbering."""
+    to_table = np.zeros(aggregates.index.n_values, dtype=np.int64)
+    for j, released in enumerate(aggregates.categories):
+        code = {label: i for i, label in enumerate(table.categories[j])}
+        first = int(aggregates.index.offsets[j])
+        for i, label in enumerate(released):
+            to_table[first + i] = int(index.offsets[j]) + code[label]
+    result = []
+    for length, (combos, counts) in enumerate(
+        zip(aggregates.combinations, aggregates.counts, strict=True), start=1
+    ):
+        # One value per column and columns in the same order: rows stay sorted.
+        keys = CombinationSpace.build(index, length).keys_from_ids(to_table[combos])
+        order = np.argsort(keys)
+        result.append((keys[order], counts[order].astype(np.int64)))
+    return tuple(result)
 
 
 def _subsets(size: int, count: int) -> IntArray:
