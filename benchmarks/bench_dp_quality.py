@@ -72,6 +72,32 @@ def prepare(dataset: str) -> tuple[pd.DataFrame, dict[str, int]]:
     return frame, sizes
 
 
+def dictionary_domains(limit: int = 40) -> dict[str, tuple[str, ...]]:
+    """Values of the categorical columns as NIST's public data dictionary lists
+    them: explicit codes, and ``min..max`` integer ranges of at most ``limit``
+    values. ``N`` is the absent token, not a value. Nothing is read from records.
+    """
+    if os.environ.get("PUBLIC_DOMAINS", "dictionary") != "dictionary":
+        return {}
+    entries = json.loads((DATA / "data_dictionary.json").read_text())
+    domains = {}
+    for column, entry in entries.items():
+        values = entry.get("values")
+        if not isinstance(values, dict):
+            continue
+        codes = [k for k in values if k not in ("N", "min", "max")]
+        low, high = values.get("min"), values.get("max")
+        if low is not None and high is not None:
+            if not (isinstance(low, int) and isinstance(high, int)):
+                continue
+            if high - low + 1 > limit:
+                continue
+            codes += [str(v) for v in range(low, high + 1)]
+        if codes:
+            domains[column] = tuple(dict.fromkeys(codes))
+    return domains
+
+
 def labels_to_codes(
     synth: pd.DataFrame, columns: list[str], categories: list[list[str]]
 ) -> np.ndarray:
@@ -104,9 +130,12 @@ def run_synthcase(dataset: str, epsilon: float, out: Path) -> dict[str, float]:
     config = tomllib.loads(
         (HERE.parent / "src/synthcase/data/ma2019.toml").read_text(encoding="utf-8")
     )
-    public = {spec.column: spec.labels() for spec in build_read(config["read"]).bins}
+    public = dictionary_domains()
+    public.update(
+        {spec.column: spec.labels() for spec in build_read(config["read"]).bins}
+    )
     share = float(os.environ.get("MODEL_SHARE", "0.9"))
-    length = int(os.environ.get("REPORTING_LENGTH", "3"))
+    length = int(os.environ.get("REPORTING_LENGTH", "1"))
     start = time.perf_counter()
     cpu_start = _cpu()
     release = measure_marginals(

@@ -76,7 +76,7 @@ def measure(
         released(table),
         acc,
         rho=acc.plan.rho_model,
-        settings=settings or ModelSettings(),
+        settings=settings or ModelSettings(merge_below=0.0),
         **kwargs,  # type: ignore[arg-type]
     )
     return result, acc
@@ -132,17 +132,25 @@ def test_measurements_hold_only_protected_tables_and_public_domains() -> None:
         "cliques",
         "parents",
         "separators",
+        "merged",
         "settings",
         "rho",
     }
     assert result.domains == LABELS
-    for t in (*result.one_way, *result.cliques):
+    for t in result.one_way:
         assert isinstance(t, NoisyTable)
         assert t.values.dtype == np.float64
-        assert t.values.shape == tuple(len(LABELS[c]) + 1 for c in t.columns)
+        assert t.values.shape == (len(LABELS[t.columns[0]]) + 1,)
+    merged = result.merged_sizes
+    for t in result.cliques:
+        assert isinstance(t, NoisyTable)
+        assert t.values.dtype == np.float64
+        assert t.values.shape == tuple(merged[c] for c in t.columns)
         assert t.scale > 0
     for value in vars(result).values():
         assert not isinstance(value, EncodedTable | np.ndarray)
+    for cells, labels in zip(result.merged, LABELS, strict=True):
+        assert cells.shape == (len(labels) + 1,)
     # Noise is on: the one-way tables are not the true counts.
     true = [
         np.bincount(
@@ -183,7 +191,7 @@ def test_noise_off_tables_are_exact_with_suppressed_values_in_other(
         released(table, drop={"B": "b1"}),
         acc,
         rho=acc.plan.rho_model,
-        settings=ModelSettings(),
+        settings=ModelSettings(merge_below=0.0),
     )
     assert result.domains[1] == ("b0", "b2")
     b = table.codes[:, 1]
@@ -205,7 +213,7 @@ def test_public_domains_replace_released_values(noise_off: None) -> None:
         released(table, drop={"B": "b1"}),
         acc,
         rho=acc.plan.rho_model,
-        settings=ModelSettings(),
+        settings=ModelSettings(merge_below=0.0),
         public_domains={"B": ("b0", "b1", "b2", "b3")},
     )
     assert result.domains[1] == ("b0", "b1", "b2", "b3")
@@ -292,6 +300,7 @@ def test_unknown_public_domain_column_is_refused() -> None:
         ({"max_clique_cells": 0}, "max_clique_cells is 0"),
         ({"max_model_cells": 0}, "max_model_cells is 0"),
         ({"iterations": -1}, "iterations is -1"),
+        ({"merge_below": -1.0}, "merge_below is -1.0"),
     ],
 )
 def test_settings_are_validated(kwargs: dict[str, float], message: str) -> None:
@@ -308,3 +317,23 @@ def test_selection_respects_the_clique_limits(noise_off: None) -> None:
         for clique in result.cliques:
             assert len(clique.columns) <= size
             assert clique.values.size <= max(cells, 12)
+
+
+def test_rare_values_share_one_cell(noise_off: None) -> None:
+    table = make_table()
+    acc = accountant()
+    result = measure_model(
+        table,
+        released(table),
+        acc,
+        rho=acc.plan.rho_model,
+        settings=ModelSettings(merge_below=1.0),
+        public_domains={"B": ("b0", "b1", "b2", "x", "y", "z")},
+    )
+    # x, y, z hold no record: one merged cell after b0..b2, then other.
+    np.testing.assert_array_equal(result.merged[1], [0, 1, 2, 3, 3, 3, 4])
+    for clique in result.cliques:
+        if 1 in clique.columns:
+            axis = clique.columns.index(1)
+            assert clique.values.shape[axis] == 5
+            assert clique.values.take(3, axis=axis).sum() == 0

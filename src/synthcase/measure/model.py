@@ -88,14 +88,20 @@ class ModelSettings:
             measuring refuses, before spending any budget, a table whose
             largest possible model exceeds it.
         iterations: Most mirror-descent iterations when fitting.
+        merge_below: Values whose noisy one-way count is below this many noise
+            scales are merged into one cell of their column before the
+            cliques are chosen and measured (as MST does): fewer cells carry
+            less noise. Sampling spreads the merged cell evenly over its
+            values. 0 merges nothing.
     """
 
-    one_way_share: float = 0.1
+    one_way_share: float = 0.3
     select_share: float = 0.1
     max_clique_size: int = 3
     max_clique_cells: int = 20_000
     max_model_cells: int = 5_000_000
     iterations: int = 400
+    merge_below: float = 3.0
 
     def __post_init__(self) -> None:
         for name in ("one_way_share", "select_share"):
@@ -114,6 +120,13 @@ class ModelSettings:
             raise ParameterError(
                 f"max_clique_size is {self.max_clique_size!r}; it must be 2, 3 or 4"
             )
+        if not isinstance(self.merge_below, int | float) or not (
+            0.0 <= self.merge_below < math.inf
+        ):
+            raise ParameterError(
+                f"merge_below is {self.merge_below!r}; it must be a finite number "
+                ">= 0, for example 3"
+            )
         for name in ("max_clique_cells", "max_model_cells", "iterations"):
             value = getattr(self, name)
             if not isinstance(value, int) or value < 1:
@@ -128,8 +141,10 @@ class NoisyTable:
 
     Attributes:
         columns: Column numbers, ascending.
-        values: Noisy counts, one axis per column (in ``columns`` order), each
-            axis the column's domain (released values, then *other*).
+        values: Noisy counts, one axis per column (in ``columns`` order). A
+            one-way table spans the column's domain (values, then *other*);
+            a clique's axes span the merged domains
+            (:attr:`ModelMeasurements.merged`).
         scale: Standard deviation of the noise on each cell.
     """
 
@@ -152,6 +167,9 @@ class ModelMeasurements:
         parents: For each clique, the position of its parent clique, ``-1``
             for the root.
         separators: For each clique, the columns it shares with its parent.
+        merged: Per column, the cell of each domain value (the *other* cell
+            last) in the merged domain the cliques are measured on; derived
+            from the noisy one-way tables, so public.
         settings: The settings measured with (fitting reads them too).
         rho: Privacy loss of the measurements (zCDP), as OpenDP reports it.
     """
@@ -162,6 +180,7 @@ class ModelMeasurements:
     cliques: tuple[NoisyTable, ...]
     parents: tuple[int, ...]
     separators: tuple[tuple[int, ...], ...]
+    merged: tuple[npt.NDArray[np.int64], ...]
     settings: ModelSettings = field(default_factory=ModelSettings)
     rho: float = 0.0
 
@@ -169,6 +188,11 @@ class ModelMeasurements:
     def sizes(self) -> tuple[int, ...]:
         """Cells of each column's domain (released values plus *other*)."""
         return tuple(len(d) + 1 for d in self.domains)
+
+    @property
+    def merged_sizes(self) -> tuple[int, ...]:
+        """Cells of each column's merged domain."""
+        return tuple(int(m.max()) + 1 for m in self.merged)
 
     def structure(self) -> list[dict[str, Any]]:
         """The chosen cliques by column name, for ``release.json``."""
@@ -343,12 +367,27 @@ def measure_model(
         for j, part in enumerate(np.split(noisy, np.cumsum(sizes)[:-1]))
     )
 
+    # Merge rare values (post-processing of the one-way tables).
+    merged = tuple(
+        _merge_map(t.values, one_scale * settings.merge_below) for t in one_way
+    )
+    codes = np.stack([m[codes[:, j]] for j, m in enumerate(merged)], axis=1)
+    sizes = tuple(int(m.max()) + 1 for m in merged)
+    merged_one = tuple(
+        NoisyTable(
+            (j,),
+            np.bincount(m, weights=t.values, minlength=sizes[j]).astype(np.float64),
+            one_scale,
+        )
+        for j, (m, t) in enumerate(zip(merged, one_way, strict=True))
+    )
+
     # Structure, one noisy-max step per column after the first.
     chosen: list[tuple[int, ...]] = []
     parents: list[int] = []
     separators: list[tuple[int, ...]] = []
     if steps:
-        selector = _Selector(codes, sizes, one_way, clique_scale, settings)
+        selector = _Selector(codes, sizes, merged_one, clique_scale, settings)
         step_rho = 0.0
         for step in range(steps):
             progress("measuring model: choosing cliques", step / steps)
@@ -396,9 +435,27 @@ def measure_model(
         cliques=tuple(cliques),
         parents=tuple(parents),
         separators=tuple(separators),
+        merged=merged,
         settings=settings,
         rho=total_spent,
     )
+
+
+def _merge_map(values: FloatArray, below: float) -> npt.NDArray[np.int64]:
+    """Cell of each value in the merged domain: kept values, merged, other.
+
+    Values (not the *other* cell) whose noisy count is below ``below`` share
+    one cell; reads protected counts only.
+    """
+    rare = values[:-1] < below
+    if rare.sum() <= 1:
+        return np.arange(values.size, dtype=np.int64)
+    kept = int((~rare).sum())
+    cells = np.empty(values.size, dtype=np.int64)
+    cells[:-1][~rare] = np.arange(kept)
+    cells[:-1][rare] = kept
+    cells[-1] = kept + 1
+    return cells
 
 
 def _domain_codes(

@@ -56,12 +56,15 @@ class Tree:
 
 @dataclass(frozen=True)
 class Measurement:
-    """A noisy table ``values`` over ``columns``, all inside clique ``clique``."""
+    """A noisy table ``values`` over ``columns``, all inside clique ``clique``.
+
+    ``weight`` is the inverse noise variance, per cell or for all cells.
+    """
 
     clique: int
     columns: tuple[int, ...]
     values: FloatArray
-    weight: float
+    weight: FloatArray | float
 
 
 def _keep(
@@ -179,13 +182,13 @@ def fit_tree(
         for m in measurements:
             clique = tree.cliques[m.clique]
             diff = _keep(mu[m.clique], clique, m.columns) - m.values
-            loss += 0.5 * m.weight * float(np.square(diff).sum())
-            grad[m.clique] += m.weight * _expand(diff, m.columns, clique)
+            loss += 0.5 * float((m.weight * np.square(diff)).sum())
+            grad[m.clique] += _expand(m.weight * diff, m.columns, clique)
         return mu, loss, grad
 
     mu, loss, grad = evaluate(theta)
     start_loss = loss
-    weight = max(m.weight for m in measurements)
+    weight = max(float(np.max(m.weight)) for m in measurements)
     alpha = 1.0 / (weight * total)
     accepted = 0
     for it in range(iterations):

@@ -54,6 +54,8 @@ class FittedModel:
         parents: Position of each clique's parent, ``-1`` at the root.
         marginals: Each clique's fitted marginal, as probabilities.
         total: Record count estimated from the noisy tables.
+        merged: Per column, the model cell of each domain value (the
+            *other* cell last); a cell may hold several values.
     """
 
     columns: tuple[str, ...]
@@ -62,11 +64,17 @@ class FittedModel:
     parents: tuple[int, ...]
     marginals: tuple[FloatArray, ...]
     total: float
+    merged: tuple[IntArray, ...]
 
     @property
     def sizes(self) -> tuple[int, ...]:
         """Cells of each column's domain (values plus *other*)."""
         return tuple(len(d) + 1 for d in self.domains)
+
+    @property
+    def model_sizes(self) -> tuple[int, ...]:
+        """Cells of each column in the model (merged domains)."""
+        return tuple(int(m.max()) + 1 for m in self.merged)
 
     @property
     def cells(self) -> int:
@@ -90,7 +98,7 @@ def fit_model(
         ParameterError: When the model exceeds the settings' ``max_model_cells``.
     """
     settings = measurements.settings
-    sizes = measurements.sizes
+    sizes = measurements.merged_sizes
     if measurements.cliques:
         cliques = tuple(t.columns for t in measurements.cliques)
         parents = measurements.parents
@@ -110,8 +118,13 @@ def fit_model(
         for c in clique:
             home[c] = i
     tables: list[Measurement] = []
-    for t in measurements.one_way:
-        tables.append(Measurement(home[t.columns[0]], t.columns, t.values, _w(t.scale)))
+    for t, merged in zip(measurements.one_way, measurements.merged, strict=True):
+        # A merged cell sums several noisy cells: its noise variance adds up.
+        j = t.columns[0]
+        summed = np.bincount(merged, weights=t.values, minlength=sizes[j])
+        values: FloatArray = summed.astype(np.float64)
+        width = np.bincount(merged, minlength=sizes[j]).astype(np.float64)
+        tables.append(Measurement(home[j], t.columns, values, _w(t.scale) / width))
     for i, t in enumerate(measurements.cliques):
         tables.append(Measurement(i, t.columns, t.values, _w(t.scale)))
     total = estimate_total(
@@ -127,6 +140,7 @@ def fit_model(
         parents=parents,
         marginals=tuple(marginals),
         total=total,
+        merged=measurements.merged,
     )
 
 
@@ -170,8 +184,10 @@ def sample_model(
             "combinations; pass aggregates=release.aggregates"
         )
     rng = np.random.default_rng(seed)
-    sizes = model.sizes
-    codes = np.full((int(records), len(sizes)), -1, dtype=np.int64)
+    sizes = model.model_sizes
+    n = int(records)
+    cells = np.full((n, len(sizes)), -1, dtype=np.int64)
+    codes = np.full((n, len(sizes)), -1, dtype=np.int64)
     constraints = (
         Constraints(aggregates, model.domains)
         if forbid_unlisted and aggregates is not None
@@ -193,18 +209,22 @@ def sample_model(
             table = _conditional(marginal, clique, given, c)
             keys = (
                 np.ravel_multi_index(
-                    tuple(codes[:, g] for g in given), tuple(sizes[g] for g in given)
+                    tuple(cells[:, g] for g in given), tuple(sizes[g] for g in given)
                 )
                 if given
-                else np.zeros(int(records), dtype=np.int64)
+                else np.zeros(n, dtype=np.int64)
             )
-            probs = table[keys]
+            # Spread each model cell evenly over the values it holds.
+            merged = model.merged[c]
+            width = np.bincount(merged, minlength=sizes[c]).astype(np.float64)
+            spread = table[:, merged] / width[merged]
             if constraints is not None:
-                probs = probs * constraints.allowed(codes, done, c)
+                probs = spread[keys] * constraints.allowed(codes, done, c)
                 probs[:, -1] = np.maximum(probs[:, -1], 1e-300)
                 codes[:, c] = _draw_independent(probs, rng)
             else:
-                codes[:, c] = _draw_systematic(probs, keys, rng)
+                codes[:, c] = _draw_systematic(spread[keys], keys, rng)
+            cells[:, c] = merged[codes[:, c]]
             done.append(c)
     return _to_frame(model, codes)
 
