@@ -266,7 +266,7 @@ def release_from_aggregates(
     meta.setdefault("mode", DP_MODE)
     meta["synthetic_records"] = len(synthetic)
     parameters = dict(meta.get("parameters", {}))
-    parameters["synthesis"] = _settings_dict(
+    parameters["synthesis"] = settings_dict(
         dataclasses.replace(synthesis, records=len(synthetic))
     )
     meta["parameters"] = parameters
@@ -313,17 +313,18 @@ def release_metadata(
         "synthetic_records": synthesis.records,
         "privacy": {**measured.privacy(), "unit": unit},
         "parameters": {
-            "dp": _settings_dict(settings),
-            "synthesis": _settings_dict(synthesis),
+            "dp": settings_dict(settings),
+            "synthesis": settings_dict(synthesis),
         },
-        "input": _read_dict(read),
+        "input": read_dict(read),
         "released_combinations": {
             str(k): int(c.size) for k, c in enumerate(aggregates.counts, start=1)
         },
     }
 
 
-def _settings_dict(settings: Any) -> dict[str, Any]:
+def settings_dict(settings: Any) -> dict[str, Any]:
+    """A frozen settings object as plain data for ``release.json``."""
     result: dict[str, Any] = {}
     for f in dataclasses.fields(settings):
         value = getattr(settings, f.name)
@@ -337,7 +338,8 @@ def _settings_dict(settings: Any) -> dict[str, Any]:
     return result
 
 
-def _read_dict(read: ReadOptions | None) -> dict[str, Any]:
+def read_dict(read: ReadOptions | None) -> dict[str, Any]:
+    """The declared read choices (public) for ``release.json``."""
     if read is None:
         return {}
     absent_zero = read.absent_zero
@@ -349,6 +351,7 @@ def _read_dict(read: ReadOptions | None) -> dict[str, Any]:
         "bins": [b.to_text() for b in read.bins],
         "max_categories": read.max_categories,
         "record_limit": read.record_limit,
+        "subject_id": read.subject_id,
     }
 
 

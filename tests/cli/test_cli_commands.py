@@ -206,3 +206,32 @@ def test_serve_refuses_a_remote_address_without_the_flag() -> None:
     result = invoke("serve", "--host", "0.0.0.0", "--port", "18999")
     assert result.exit_code == 2
     assert "--allow-remote" in " ".join(result.output.split())
+
+
+@pytest.mark.parametrize(
+    "mode", ["row-seeded", "unseeded", "value-seeded", "aggregate-seeded"]
+)
+def test_k_anonymity_modes_write_a_release(tmp_path: Path, mode: str) -> None:
+    out = tmp_path / mode
+    result = invoke("run", SAMPLE, "-o", out, "--mode", mode, "--resolution", "10",
+                    "-r", "2", "--null", "N", "--columns", "PUMA,SEX,EDU",
+                    "--seed", "4", "--no-evaluate")  # fmt: skip
+    assert result.exit_code == 0, result.output
+    meta = json.loads((out / "release.json").read_text())
+    assert meta["mode"] == f"k-anonymity-{mode}"
+    assert meta["privacy"]["resolution"] == 10
+    assert meta["protected_record_count"] % 10 == 0
+    counts = [
+        int(line.rsplit("\t", 1)[1])
+        for line in (out / "aggregates.tsv").read_text().splitlines()[1:]
+    ]
+    assert all(c >= 10 and c % 10 == 0 for c in counts)
+    assert "k = 10" in (out / "PRIVACY.md").read_text()
+    assert (out / "showcase.html").is_file()
+
+
+def test_unknown_mode_is_named(tmp_path: Path) -> None:
+    result = invoke("run", SAMPLE, "-o", tmp_path / "o", "--mode", "magic",
+                    "--epsilon", "1")  # fmt: skip
+    assert result.exit_code == 2
+    assert "mode 'magic' is unknown" in result.output

@@ -31,6 +31,7 @@ from synthcase.cli.evaluation import (
     run_evaluation,
 )
 from synthcase.errors import ParameterError, SynthcaseError
+from synthcase.k_anonymity import K_MODES, KAnonymitySettings, release_k_anonymous
 from synthcase.pipeline import (
     Release,
     Synthesizer,
@@ -177,7 +178,29 @@ EvaluationDir = Annotated[
     typer.Option("--evaluation-dir", help="Where to write the evaluation."),
 ]
 Resolution = Annotated[
-    int, typer.Option("--resolution", "-k", help="Rare means fewer units than k.")
+    int,
+    typer.Option(
+        "--resolution",
+        "-k",
+        help="k: k-anonymity modes release only combinations of at least k "
+        "units; the evaluation calls rarer combinations rare.",
+    ),
+]
+Mode = Annotated[
+    str,
+    typer.Option(
+        "--mode",
+        help="dp (differential privacy) or a k-anonymity mode: row-seeded, "
+        "unseeded, value-seeded, aggregate-seeded.",
+    ),
+]
+OversamplingRatio = Annotated[
+    float | None,
+    typer.Option("--oversampling-ratio", help="value-seeded: allowed excess ratio."),
+]
+OversamplingTries = Annotated[
+    int | None,
+    typer.Option("--oversampling-tries", help="value-seeded: draws before giving up."),
 ]
 
 
@@ -303,6 +326,37 @@ def _fit(
     return synth, table
 
 
+def _k_release(
+    source: Path, output: Path, force: bool, kw: dict[str, Any]
+) -> tuple[Release, EncodedTable]:
+    config = load_config(kw["config"])
+    read = build_read(config["read"], **_read_flags(**kw))
+    length = kw.get("reporting_length") or config["dp"].get("reporting_length") or 3
+    settings = KAnonymitySettings(
+        resolution=kw["resolution"],
+        reporting_length=int(length),
+        seed=kw.get("seed"),
+        oversampling_ratio=kw.get("oversampling_ratio"),
+        oversampling_tries=kw.get("oversampling_tries"),
+        use_synthetic_counts=bool(kw.get("use_synthetic_counts")),
+        weight_percentile=kw.get("weight_percentile") or 95.0,
+    )
+    check_output_folder(output, force=force, inputs=[source])
+    if kw.get("evaluate"):
+        check_evaluation_folder(_evaluation_dir(output, kw), force=force)
+    table = load_sensitive(source, read)
+    with _progress() as progress:
+        release = release_k_anonymous(
+            table,
+            kw["mode"],
+            settings,
+            read,
+            unit=kw.get("unit", "record"),
+            progress=progress,
+        )
+    return release, table
+
+
 def _evaluation_dir(output: Path, kw: dict[str, Any]) -> Path:
     chosen = kw.get("evaluation_dir")
     return Path(chosen) if chosen else default_evaluation_folder(output)
@@ -312,9 +366,11 @@ def _summary(release: Release, folder: Path) -> None:
     privacy = release.metadata["privacy"]
     table = Table(title=f"Release written to {folder}", show_header=False)
     table.add_row("mode", release.mode)
-    table.add_row(
-        "privacy", f"epsilon {privacy['epsilon']:.4g}, delta {privacy['delta']:.3g}"
-    )
+    if "epsilon" in privacy:
+        guarantee = f"epsilon {privacy['epsilon']:.4g}, delta {privacy['delta']:.3g}"
+    else:
+        guarantee = f"k-anonymity, k = {privacy.get('resolution')}"
+    table.add_row("privacy", guarantee)
     table.add_row("protected record count", f"{release.aggregates.record_count:,}")
     for k, counts in enumerate(release.aggregates.counts, start=1):
         table.add_row(f"combinations of length {k}", f"{counts.size:,}")
@@ -358,13 +414,24 @@ def run(
     evaluate: Evaluate = True,
     evaluation_dir: EvaluationDir = None,
     resolution: Resolution = 10,
+    mode: Mode = "dp",
+    oversampling_ratio: OversamplingRatio = None,
+    oversampling_tries: OversamplingTries = None,
 ) -> None:
     """Measure, synthesize and write a release, then evaluate it privately."""
     kw = dict(locals())
     with _errors():
-        synth, table = _fit(source, output, force, kw)
-        with _progress() as progress:
-            release = synth.release(progress=progress)
+        if mode in K_MODES:
+            release, table = _k_release(source, output, force, kw)
+        elif mode == "dp":
+            synth, table = _fit(source, output, force, kw)
+            with _progress() as progress:
+                release = synth.release(progress=progress)
+        else:
+            raise ParameterError(
+                f"mode {mode!r} is unknown; choose dp or one of the k-anonymity "
+                f"modes {', '.join(K_MODES)}"
+            )
         folder = release.save(output, force=force)
         _summary(release, folder)
         if evaluate and release.synthetic is not None:
