@@ -25,6 +25,7 @@ from synthcase.errors import (
     ParameterError,
     SynthcaseError,
 )
+from synthcase.k_anonymity import K_MODES, release_k_anonymous
 from synthcase.measure import (
     AccuracyMode,
     Aggregates,
@@ -41,9 +42,14 @@ from synthcase.prepare import (
     read_frame,
     to_frame,
 )
-from synthcase.synthesize import SynthesisSettings, synthesize_from_aggregates
+from synthcase.synthesize import (
+    KAnonymitySettings,
+    SynthesisSettings,
+    synthesize_from_aggregates,
+)
 
 __all__ = [
+    "K_MODES",
     "AccuracyMode",
     "Aggregates",
     "BinSpec",
@@ -52,6 +58,7 @@ __all__ = [
     "DataError",
     "EncodedTable",
     "FabricationMode",
+    "KAnonymitySettings",
     "OutputError",
     "ParameterError",
     "ReadOptions",
@@ -64,6 +71,7 @@ __all__ = [
     "measure_marginals",
     "read_frame",
     "release_from_aggregates",
+    "release_k_anonymous",
     "synthesize_from_aggregates",
     "to_frame",
 ]
