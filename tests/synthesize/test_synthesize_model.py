@@ -263,3 +263,20 @@ def test_progress_reaches_the_end(noise_off: None) -> None:
     seen: list[tuple[str, float]] = []
     fit_model(measure(tree_table()), progress=lambda s, f: seen.append((s, f)))
     assert seen[-1] == ("fitting the model", 1.0)
+
+
+def test_a_merged_cell_is_spread_evenly_over_its_values(noise_off: None) -> None:
+    table = tree_table()
+    acc = Accountant(_plan(50.0))
+    measurements = measure_model(
+        table,
+        released(table),
+        acc,
+        rho=acc.plan.rho_model,
+        # Every value counts as rare: each column keeps one merged cell.
+        settings=ModelSettings(merge_below=1e12),
+    )
+    np.testing.assert_array_equal(measurements.merged[3], [0, 0, 0, 1])
+    frame = sample_model(fit_model(measurements), 6000, seed=9)
+    shares = frame["D"].value_counts(normalize=True)
+    np.testing.assert_allclose(shares.sort_index(), [1 / 3] * 3, atol=0.03)
