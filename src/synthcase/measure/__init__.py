@@ -12,6 +12,11 @@ from synthcase.measure.combinations import (
     ValueIndex,
     count_combinations,
 )
+from synthcase.measure.k_anonymity import (
+    K_ANONYMITY_MODES,
+    k_anonymity_statement,
+    k_anonymous_aggregates,
+)
 from synthcase.measure.marginals import (
     LengthReport,
     MarginalsRelease,
@@ -20,6 +25,7 @@ from synthcase.measure.marginals import (
 from synthcase.measure.settings import AccuracyMode, DPSettings, FabricationMode
 
 __all__ = [
+    "K_ANONYMITY_MODES",
     "Accountant",
     "AccuracyMode",
     "Aggregates",
@@ -31,5 +37,7 @@ __all__ = [
     "MarginalsRelease",
     "ValueIndex",
     "count_combinations",
+    "k_anonymity_statement",
+    "k_anonymous_aggregates",
     "measure_marginals",
 ]
