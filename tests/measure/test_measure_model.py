@@ -301,6 +301,7 @@ def test_unknown_public_domain_column_is_refused() -> None:
         ({"max_model_cells": 0}, "max_model_cells is 0"),
         ({"iterations": -1}, "iterations is -1"),
         ({"merge_below": -1.0}, "merge_below is -1.0"),
+        ({"noise_penalty": float("inf")}, "noise_penalty is inf"),
     ],
 )
 def test_settings_are_validated(kwargs: dict[str, float], message: str) -> None:

@@ -93,6 +93,8 @@ class ModelSettings:
             cliques are chosen and measured (as MST does): fewer cells carry
             less noise. Sampling spreads the merged cell evenly over its
             values. 0 merges nothing.
+        noise_penalty: Weight (>= 0) of the expected noise of a candidate's
+            table in its selection score; lower values let bigger cliques in.
     """
 
     one_way_share: float = 0.3
@@ -102,6 +104,7 @@ class ModelSettings:
     max_model_cells: int = 5_000_000
     iterations: int = 400
     merge_below: float = 3.0
+    noise_penalty: float = 1.0
 
     def __post_init__(self) -> None:
         for name in ("one_way_share", "select_share"):
@@ -120,13 +123,13 @@ class ModelSettings:
             raise ParameterError(
                 f"max_clique_size is {self.max_clique_size!r}; it must be 2, 3 or 4"
             )
-        if not isinstance(self.merge_below, int | float) or not (
-            0.0 <= self.merge_below < math.inf
-        ):
-            raise ParameterError(
-                f"merge_below is {self.merge_below!r}; it must be a finite number "
-                ">= 0, for example 3"
-            )
+        for name, example in (("merge_below", 3), ("noise_penalty", 1)):
+            value = getattr(self, name)
+            if not isinstance(value, int | float) or not 0.0 <= value < math.inf:
+                raise ParameterError(
+                    f"{name} is {value!r}; it must be a finite number >= 0, for "
+                    f"example {example}"
+                )
         for name in ("max_clique_cells", "max_model_cells", "iterations"):
             value = getattr(self, name)
             if not isinstance(value, int) or value < 1:
@@ -521,7 +524,9 @@ class _Selector:
         # The one-way estimates are protected, so using them costs nothing.
         self.marginals = [_distribution(t.values) for t in one_way]
         # Expected L1 error of measuring one cell (AIM's bias term).
-        self.cell_noise = math.sqrt(2.0 / math.pi) * clique_scale
+        self.cell_noise = (
+            math.sqrt(2.0 / math.pi) * clique_scale * settings.noise_penalty
+        )
         self.in_tree = [0]
         self.cliques: list[tuple[int, ...]] = []
         self.cache: dict[tuple[int, tuple[int, ...]], float] = {}
