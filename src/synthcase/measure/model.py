@@ -68,8 +68,10 @@ FloatArray = npt.NDArray[np.float64]
 _SCORE_SENSITIVITY = 2.0
 """L-infinity sensitivity of the selection scores (see the module docstring)."""
 
-_SECONDS_PER_CELL = 1.2e-6
-"""Fitting time per model cell and iteration on one core, measured on ma2019."""
+_SECONDS_PER_CLIQUE = 1e-4
+_SECONDS_PER_CELL = 1e-7
+"""Fitting time per clique and per cell of one iteration on one core; measured
+on the NIST excerpts (about half of this on an idle machine)."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -239,12 +241,14 @@ def estimate_cost(
     ordered = sorted(sizes, reverse=True)
     largest = math.prod(ordered[: settings.max_clique_size]) if ordered else 0
     per_clique = min(largest, settings.max_clique_cells)
-    cells = per_clique * max(len(sizes) - 1, 1)
+    cliques = max(len(sizes) - 1, 1)
+    cells = per_clique * cliques
+    per_iteration = cliques * _SECONDS_PER_CLIQUE + cells * _SECONDS_PER_CELL
     # Fitting keeps a few arrays of the model's size (potentials, marginals,
     # messages, gradients) in float64.
     return ModelCost(
         cells=cells,
-        seconds=cells * settings.iterations * _SECONDS_PER_CELL * 2.0,
+        seconds=settings.iterations * per_iteration,
         bytes=cells * 8 * 8,
     )
 
