@@ -29,6 +29,7 @@ from synthcase._version import __version__
 from synthcase.errors import ParameterError
 from synthcase.measure.aggregates import Aggregates
 from synthcase.measure.marginals import MarginalsRelease, measure_marginals
+from synthcase.measure.model import ModelSettings, measure_model
 from synthcase.measure.settings import DPSettings
 from synthcase.prepare import EncodedTable, ReadOptions, load_table, read_frame
 from synthcase.progress import Progress, no_progress
@@ -39,6 +40,7 @@ from synthcase.synthesize.aggregate_seeded import (
     SynthesisSettings,
     synthesize_from_aggregates,
 )
+from synthcase.synthesize.model_based import FittedModel, fit_model, sample_model
 
 __all__ = [
     "Release",
@@ -51,6 +53,7 @@ __all__ = [
 logger = logging.getLogger(__name__)
 
 DP_MODE = "dp-aggregate-seeded"
+DP_MODEL_MODE = "dp-model"
 
 
 @dataclass(frozen=True)
@@ -135,11 +138,23 @@ class Synthesizer:
         synthesis: SynthesisSettings | None = None,
         *,
         unit: str = "record",
+        model: ModelSettings | None = None,
+        forbid_unlisted: bool = False,
     ) -> None:
+        if model is not None and dp.model_share == 0:
+            raise ParameterError(
+                "model settings were given but model_share is 0, so no budget "
+                "is set aside for the model; pass --model-share 0.5 (for "
+                "example) or leave the model settings out"
+            )
         self.dp = dp
         self.synthesis = synthesis or SynthesisSettings()
         self.unit = unit
+        self.model_settings = (model or ModelSettings()) if dp.model_share > 0 else None
+        self.forbid_unlisted = forbid_unlisted
         self._measured: MarginalsRelease | None = None
+        self._model: FittedModel | None = None
+        self._structure: list[dict[str, Any]] = []
         self._read: ReadOptions | None = None
 
     def fit(
@@ -161,9 +176,35 @@ class Synthesizer:
         """
         read = read or ReadOptions()
         table = data if isinstance(data, EncodedTable) else load_sensitive(data, read)
+        if self.model_settings is not None and table.subject_ids is not None:
+            raise ParameterError(
+                "the model mode protects one record per person; this table has "
+                "several rows per subject, so use the aggregate-seeded DP mode "
+                "(model_share 0) or the linked-records release"
+            )
         self._read = read
-        self._measured = measure_marginals(table, self.dp, progress=progress)
+        measured = measure_marginals(table, self.dp, progress=progress)
+        if self.model_settings is not None:
+            measurements = measure_model(
+                table,
+                measured.aggregates,
+                measured.accountant,
+                rho=measured.accountant.plan.rho_model,
+                settings=self.model_settings,
+                public_domains={spec.column: spec.labels() for spec in read.bins},
+                progress=progress,
+            )
+            # Fail closed: the model's spends must fit the one budget.
+            measured.accountant.check()
+            self._structure = measurements.structure()
+            self._model = fit_model(measurements, progress=progress)
+        self._measured = measured
         return self
+
+    @property
+    def mode(self) -> str:
+        """``"dp-model"`` when a model synthesizes, else ``"dp-aggregate-seeded"``."""
+        return DP_MODEL_MODE if self.model_settings is not None else DP_MODE
 
     @property
     def measured(self) -> MarginalsRelease:
@@ -192,6 +233,22 @@ class Synthesizer:
             records=records if records is not None else self.synthesis.records,
             seed=seed if seed is not None else self.synthesis.seed,
         )
+        if self._model is not None:
+            count = (
+                settings.records
+                if settings.records is not None
+                else self.aggregates.record_count
+            )
+            progress("sampling the model", 0.0)
+            frame = sample_model(
+                self._model,
+                max(0, int(count)),
+                seed=settings.seed,
+                aggregates=self.aggregates,
+                forbid_unlisted=self.forbid_unlisted,
+            )
+            progress("sampling the model", 1.0)
+            return frame
         return synthesize_from_aggregates(self.aggregates, settings, progress=progress)
 
     def release(
@@ -213,10 +270,17 @@ class Synthesizer:
             seed=seed if seed is not None else self.synthesis.seed,
         )
         metadata = release_metadata(measured, self._read, synthesis, self.unit)
+        metadata["mode"] = self.mode
+        if self.model_settings is not None:
+            metadata["parameters"]["model"] = {
+                **settings_dict(self.model_settings),
+                "forbid_unlisted": self.forbid_unlisted,
+            }
+            metadata["model_structure"] = self._structure
         if synthetic is None:
             metadata["synthetic_records"] = 0
         return Release(
-            DP_MODE,
+            self.mode,
             measured.aggregates,
             synthetic,
             metadata,

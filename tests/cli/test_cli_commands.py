@@ -235,3 +235,27 @@ def test_unknown_mode_is_named(tmp_path: Path) -> None:
                     "--epsilon", "1")  # fmt: skip
     assert result.exit_code == 2
     assert "mode 'magic' is unknown" in result.output
+
+
+def test_default_dp_mode_fits_a_model_within_one_budget(tmp_path: Path) -> None:
+    out = tmp_path / "m"
+    result = invoke("run", SAMPLE, "-o", out, "--epsilon", "2", "-r", "2",
+                    "--null", "N", "--columns", "PUMA,SEX,MSP,EDU",
+                    "--seed", "3", "--no-evaluate")  # fmt: skip
+    assert result.exit_code == 0, result.output
+    meta = json.loads((out / "release.json").read_text())
+    assert meta["mode"] == "dp-model"
+    assert meta["parameters"]["dp"]["model_share"] == 0.5
+    assert meta["privacy"]["epsilon"] <= 2
+    mechanisms = [s["mechanism"] for s in meta["privacy"]["spends"]]
+    assert any("model" in m for m in mechanisms), mechanisms
+    assert meta["model_structure"], "the chosen cliques are listed"
+    synthetic = pd.read_csv(out / "synthetic.csv", dtype=str)
+    assert len(synthetic) == meta["protected_record_count"]
+
+
+def test_model_share_is_refused_in_the_aggregate_seeded_mode(tmp_path: Path) -> None:
+    result = invoke("run", SAMPLE, "-o", tmp_path / "o", "--epsilon", "1",
+                    "--mode", "dp-aggregate-seeded", "--model-share", "0.3")  # fmt: skip
+    assert result.exit_code == 2
+    assert "--mode dp-model" in result.output

@@ -186,12 +186,28 @@ Resolution = Annotated[
         "units; the evaluation calls rarer combinations rare.",
     ),
 ]
+DP_MODES = ("dp", "dp-model", "dp-aggregate-seeded")
 Mode = Annotated[
     str,
     typer.Option(
         "--mode",
-        help="dp (differential privacy) or a k-anonymity mode: row-seeded, "
-        "unseeded, value-seeded, aggregate-seeded.",
+        help="DP: dp (= dp-model: complete records from a DP model, the "
+        "default), dp-aggregate-seeded (records from the aggregates alone); "
+        "k-anonymity: row-seeded, unseeded, value-seeded, aggregate-seeded.",
+    ),
+]
+ModelShare = Annotated[
+    float | None,
+    typer.Option(
+        "--model-share",
+        help="DP model modes: share of the budget for the model (default 0.5).",
+    ),
+]
+ForbidUnlisted = Annotated[
+    bool,
+    typer.Option(
+        "--forbid-unlisted",
+        help="DP model modes: records hold only combinations the aggregates list.",
     ),
 ]
 OversamplingRatio = Annotated[
@@ -307,6 +323,7 @@ def _fit(
         sigma_proportions=kw["sigma_proportions"],
         fabrication_mode=kw["fabrication_mode"],
         thresholds=kw["thresholds"],
+        model_share=_model_share(kw, config["dp"]),
     )
     synthesis = build_synthesis(
         config["synthesis"],
@@ -319,11 +336,43 @@ def _fit(
     check_output_folder(output, force=force, inputs=[source])
     if kw.get("evaluate"):
         check_evaluation_folder(_evaluation_dir(output, kw), force=force)
-    synth = Synthesizer(dp, synthesis, unit=kw.get("unit", "record"))
+    synth = Synthesizer(
+        dp,
+        synthesis,
+        unit=kw.get("unit", "record"),
+        forbid_unlisted=bool(kw.get("forbid_unlisted")),
+    )
     table = load_sensitive(source, read)
     with _progress() as progress:
         synth.fit(table, read, progress=progress)
     return synth, table
+
+
+DEFAULT_MODEL_SHARE = 0.5
+"""Share of the budget the default DP mode spends on its synthesis model."""
+
+
+def _model_share(kw: dict[str, Any], config: dict[str, Any]) -> float:
+    """The model's budget share for the chosen DP mode."""
+    mode = kw.get("mode") or "dp"
+    given = kw.get("model_share")
+    if given is None:
+        given = config.get("model_share")
+    if mode == "dp-aggregate-seeded":
+        if given:
+            raise ParameterError(
+                "--model-share buys a synthesis model, which the "
+                "dp-aggregate-seeded mode does not use; drop it or choose "
+                "--mode dp-model"
+            )
+        return 0.0
+    share = DEFAULT_MODEL_SHARE if given is None else float(given)
+    if share == 0:
+        raise ParameterError(
+            f"--mode {mode} needs a budget share for its model; pass for example "
+            "--model-share 0.5, or choose --mode dp-aggregate-seeded"
+        )
+    return share
 
 
 def _k_release(
@@ -415,6 +464,8 @@ def run(
     evaluation_dir: EvaluationDir = None,
     resolution: Resolution = 10,
     mode: Mode = "dp",
+    model_share: ModelShare = None,
+    forbid_unlisted: ForbidUnlisted = False,
     oversampling_ratio: OversamplingRatio = None,
     oversampling_tries: OversamplingTries = None,
 ) -> None:
@@ -423,14 +474,15 @@ def run(
     with _errors():
         if mode in K_MODES:
             release, table = _k_release(source, output, force, kw)
-        elif mode == "dp":
+        elif mode in DP_MODES:
             synth, table = _fit(source, output, force, kw)
             with _progress() as progress:
                 release = synth.release(progress=progress)
         else:
             raise ParameterError(
-                f"mode {mode!r} is unknown; choose dp or one of the k-anonymity "
-                f"modes {', '.join(K_MODES)}"
+                f"mode {mode!r} is unknown; choose one of the DP modes "
+                f"{', '.join(DP_MODES)} or one of the k-anonymity modes "
+                f"{', '.join(K_MODES)}"
             )
         folder = release.save(output, force=force)
         _summary(release, folder)
@@ -486,6 +538,7 @@ def aggregate(
 ) -> None:
     """Measure only: write protected aggregates, accounting and statement."""
     kw = dict(locals())
+    kw["mode"] = "dp-aggregate-seeded"
     with _errors():
         synth, _ = _fit(source, output, force, kw)
         release = synth.release(synthesize=False)
