@@ -10,7 +10,9 @@ from importlib import resources
 
 import pytest
 
-from synthcase.errors import DataError
+from synthcase.errors import DataError, ParameterError
+from synthcase.evaluate import evaluate_release
+from synthcase.k_anonymity import KAnonymitySettings
 from synthcase.measure import DPSettings
 from synthcase.prepare import BinSpec
 from synthcase.synthesize import SynthesisSettings
@@ -21,7 +23,7 @@ from synthcase.web.bundle import (
     sensitive_csv,
     showcase_available,
 )
-from synthcase.web.evaluation import evaluation_available
+from synthcase.web.evaluation import evaluate_run, evaluation_available
 from synthcase.web.state import Run, Workspace
 
 # The first 800 records keep these tests fast.
@@ -170,3 +172,80 @@ def test_person_identifier_links_rows(workspace: Workspace) -> None:
     assert run.read.subject_id == "PUMA"
     assert run.release is not None
     assert "PUMA" not in run.release.metadata["columns"]
+
+
+def test_k_anonymous_run_releases_in_the_same_layout(
+    workspace: Workspace,
+) -> None:
+    run = wait(
+        workspace.start_k_run(
+            "row-seeded", KAnonymitySettings(resolution=5, reporting_length=2, seed=3)
+        )
+    )
+    assert run.status == "done", run.error
+    assert run.mode == "k-anonymity-row-seeded" and run.dp is None
+    assert (run.method, run.guarantee) == ("k-anonymity, row-seeded", "k = 5")
+    assert run.reporting_length == 2 and run.seed == 3 and run.k == 5
+    assert run.release is not None
+    assert run.release.metadata["mode"] == "k-anonymity-row-seeded"
+    assert run.release.metadata["privacy"]["resolution"] == 5
+    data = releasable_zip(run.release, workspace.folder, "release-1")
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        header = archive.read("release-1/synthetic.csv").decode().splitlines()[0]
+    assert header == "AGEP,SEX,MSP"
+    if evaluation_available():
+        evaluation = evaluate_run(run)
+        assert run.table is not None and run.release.synthetic is not None
+        expected = evaluate_release(
+            run.table,
+            run.release.synthetic,
+            run.release.aggregates,
+            reporting_length=2,
+            resolution=5,
+        )
+        assert evaluation.k_marginal == expected.k_marginal
+
+
+def test_value_seeded_run_keeps_its_oversampling(workspace: Workspace) -> None:
+    settings = KAnonymitySettings(
+        resolution=5, reporting_length=2, seed=1, oversampling_ratio=0.1
+    )
+    run = wait(workspace.start_k_run("value-seeded", settings))
+    assert run.status == "done", run.error
+    assert run.summary() == {
+        "reporting length": 2,
+        "columns": 3,
+        "oversampling ratio": 0.1,
+        "oversampling tries": 10,
+        "seed": 1,
+    }
+
+
+def test_k_anonymity_refuses_linked_records_before_queueing(
+    workspace: Workspace,
+) -> None:
+    workspace.preparation.subject_id = "PUMA"
+    workspace.prepare(profile=False)
+    with pytest.raises(ParameterError, match="several rows may belong to one"):
+        workspace.start_k_run(
+            "row-seeded", KAnonymitySettings(resolution=5, reporting_length=2)
+        )
+    assert workspace.runs == []
+
+
+def test_dp_run_with_a_model(workspace: Workspace) -> None:
+    run = wait(
+        workspace.start_run(
+            DPSettings(epsilon=4, reporting_length=2, model_share=0.5),
+            SynthesisSettings(seed=3),
+            forbid_unlisted=True,
+        )
+    )
+    assert run.status == "done", run.error
+    assert run.mode == "dp-model" and run.method == "DP, model"
+    assert run.release is not None and run.release.mode == "dp-model"
+    assert run.release.metadata["parameters"]["model"]["forbid_unlisted"] is True
+    privacy = run.release.metadata["privacy"]
+    assert run.guarantee == f"ε {privacy['epsilon']:.4g} · δ {privacy['delta']:.4g}"
+    assert run.summary()["model share"] == 0.5
+    assert run.summary()["only listed combinations"] == "yes"

@@ -58,7 +58,7 @@ def evaluate_run(run: Run) -> Any | None:
                 run.table,
                 release.synthetic,
                 release.aggregates,
-                reporting_length=run.dp.reporting_length,
+                reporting_length=run.reporting_length,
                 resolution=run.k,
             )
     return run.evaluation

@@ -5,9 +5,10 @@ app serves one data steward on their own machine. It lives in memory only;
 stopping the server forgets it, and the private temporary folder that held
 uploads and downloads is removed.
 
-A synthesis :class:`Run` executes in a background thread, one at a time, so
-the pages stay responsive; its progress callback both reports progress and,
-when the steward presses Cancel, raises to stop the library mid-way.
+A :class:`Run`, differentially private or k-anonymous, executes in a
+background thread, one at a time, so the pages stay responsive; its progress
+callback both reports progress and, when the steward presses Cancel, raises
+to stop the library mid-way.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import itertools
 import logging
 import threading
 import time
+from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,10 +26,12 @@ from typing import Any
 import pandas as pd
 
 from synthcase.errors import DataError, SynthcaseError
+from synthcase.k_anonymity import KAnonymitySettings, release_k_anonymous
 from synthcase.measure import DPSettings
 from synthcase.pipeline import Release, Synthesizer
 from synthcase.prepare import EncodedTable, ReadOptions, load_table
 from synthcase.synthesize import SynthesisSettings
+from synthcase.web.methods import guarantee_text, k_mode, method_label
 from synthcase.web.preparation import ColumnProfile, Preparation, profile_columns
 from synthcase.web.risk import LiveRisk
 from synthcase.web.uploads import read_upload
@@ -60,11 +64,13 @@ class Selection:
 class Run:
     """One synthesis the steward started, with its outcome.
 
+    A run is either differentially private (``dp`` and ``synthesis`` set) or
+    k-anonymous (``k_settings`` set); ``mode`` says which.
+
     Attributes:
         number: Run number, from 1.
-        mode: Release mode, e.g. ``"dp-aggregate-seeded"``.
-        dp: The DP settings.
-        synthesis: The synthesis settings.
+        mode: Release mode, e.g. ``"dp-model"`` or
+            ``"k-anonymity-row-seeded"``.
         read: The read settings of the prepared table.
         columns: The released columns.
         status: ``queued``, ``running``, ``done``, ``failed`` or ``cancelled``.
@@ -72,7 +78,13 @@ class Run:
         fraction: Fraction of the current stage done.
         table: The sensitive records the run measured (kept in memory for
             the steward's evaluation; never part of a release).
-        k: Rare threshold chosen on the select page, for the evaluation.
+        k: Rare threshold chosen on the select page, for the evaluation
+            (and the resolution of a k-anonymous run).
+        dp: The DP settings of a DP run.
+        synthesis: The synthesis settings of a DP run.
+        forbid_unlisted: Whether the DP model may only sample combinations
+            the aggregates list.
+        k_settings: The settings of a k-anonymous run.
         release: The release, once done.
         evaluation: The steward's evaluation, once computed.
         error: The message shown when the run failed.
@@ -80,12 +92,14 @@ class Run:
 
     number: int
     mode: str
-    dp: DPSettings
-    synthesis: SynthesisSettings
     read: ReadOptions
     columns: tuple[str, ...]
     table: EncodedTable
     k: int = 10
+    dp: DPSettings | None = None
+    synthesis: SynthesisSettings | None = None
+    forbid_unlisted: bool = False
+    k_settings: KAnonymitySettings | None = None
     status: str = "queued"
     stage: str = ""
     fraction: float = 0.0
@@ -108,15 +122,58 @@ class Run:
         """Whether the run is queued or running."""
         return self.status in ("queued", "running")
 
+    @property
+    def reporting_length(self) -> int:
+        """The longest combination ``R`` the run publishes."""
+        if self.k_settings is not None:
+            return self.k_settings.reporting_length
+        assert self.dp is not None
+        return self.dp.reporting_length
+
+    @property
+    def seed(self) -> int | None:
+        """The seed of the synthesis (post-processing only), if given."""
+        if self.k_settings is not None:
+            return self.k_settings.seed
+        assert self.synthesis is not None
+        return self.synthesis.seed
+
+    @property
+    def method(self) -> str:
+        """The run's method, in a few words."""
+        return method_label(self.mode, short=True)
+
+    @property
+    def guarantee(self) -> str:
+        """The run's privacy guarantee, from its release once there is one."""
+        if self.release is not None:
+            return guarantee_text(self.release.metadata.get("privacy", {}))
+        if self.k_settings is not None:
+            return guarantee_text({"resolution": self.k_settings.resolution})
+        assert self.dp is not None
+        return guarantee_text({"epsilon": self.dp.epsilon, "delta": self.dp.delta})
+
     def summary(self) -> dict[str, Any]:
         """The run's main parameters, for lists and comparisons."""
+        common = {"reporting length": self.reporting_length}
+        common["columns"] = len(self.columns)
+        if self.k_settings is not None:
+            extra: dict[str, Any] = {}
+            if self.k_settings.oversampling_ratio is not None:
+                extra["oversampling ratio"] = self.k_settings.oversampling_ratio
+                extra["oversampling tries"] = self.k_settings.tries
+            return {**common, **extra, "seed": self.seed}
+        assert self.dp is not None
+        model: dict[str, Any] = {}
+        if self.dp.model_share > 0:
+            model["model share"] = self.dp.model_share
+            model["only listed combinations"] = "yes" if self.forbid_unlisted else "no"
         return {
-            "epsilon": self.dp.epsilon,
-            "reporting length": self.dp.reporting_length,
-            "columns": len(self.columns),
+            **common,
+            **model,
             "accuracy mode": self.dp.accuracy_mode.value,
             "fabrication mode": self.dp.fabrication_mode.value,
-            "seed": self.synthesis.seed,
+            "seed": self.seed,
         }
 
 
@@ -206,29 +263,75 @@ class Workspace:
 
     # ---- runs -------------------------------------------------------------
 
-    def start_run(self, dp: DPSettings, synthesis: SynthesisSettings) -> Run:
+    def start_run(
+        self,
+        dp: DPSettings,
+        synthesis: SynthesisSettings,
+        *,
+        forbid_unlisted: bool = False,
+    ) -> Run:
         """Queue a DP synthesis of the selected columns.
+
+        The run fits a DP model when ``dp.model_share > 0`` (mode
+        ``dp-model``), else it synthesizes from the published counts only
+        (mode ``dp-aggregate-seeded``); see :class:`synthcase.Synthesizer`.
 
         Raises:
             DataError: When no prepared table or no column is selected.
         """
+        table = self._chosen_table()
+        run = Run(
+            number=next(self._numbers),
+            mode=Synthesizer(dp, synthesis).mode,
+            read=self.preparation.read_options(list(table.columns)),
+            columns=tuple(table.columns),
+            table=table,
+            k=self.selection.k,
+            dp=dp,
+            synthesis=synthesis,
+            forbid_unlisted=forbid_unlisted,
+        )
+        return self._queue(run)
+
+    def start_k_run(self, mode: str, settings: KAnonymitySettings) -> Run:
+        """Queue a k-anonymous synthesis of the selected columns.
+
+        Args:
+            mode: A k-anonymity mode, e.g. ``"row-seeded"`` (see
+                :data:`synthcase.K_MODES`).
+            settings: Resolution ``k``, reporting length and mode options.
+
+        Raises:
+            DataError: When no prepared table or no column is selected.
+            ParameterError: When the library refuses the mode, the settings
+                or the table (for example a table with several rows per
+                subject); nothing is queued.
+        """
+        table = self._chosen_table()
+        # The library's own check, before queueing, so the steward sees a
+        # refusal at once instead of as a failed run.
+        settings.check(table, mode)
+        run = Run(
+            number=next(self._numbers),
+            mode=f"k-anonymity-{mode}",
+            read=self.preparation.read_options(list(table.columns)),
+            columns=tuple(table.columns),
+            table=table,
+            k=settings.resolution,
+            k_settings=settings,
+        )
+        return self._queue(run)
+
+    def _chosen_table(self) -> EncodedTable:
         table = self.selected_table()
         if table is None or self.read is None:
             raise DataError(
                 "there is nothing to synthesize yet; upload a case file, prepare "
                 "it and select at least one column"
             )
-        read = self.preparation.read_options(list(table.columns))
-        run = Run(
-            number=next(self._numbers),
-            mode="dp-aggregate-seeded",
-            dp=dp,
-            synthesis=synthesis,
-            read=read,
-            columns=tuple(table.columns),
-            table=table,
-            k=self.selection.k,
-        )
+        return table
+
+    def _queue(self, run: Run) -> Run:
         self.runs.append(run)
         future: Future[None] = self._executor.submit(_execute, run)
         future.add_done_callback(_log_failure)
@@ -263,9 +366,7 @@ def _execute(run: Run) -> None:
         run.stage, run.fraction = stage, fraction
 
     try:
-        synthesizer = Synthesizer(run.dp, run.synthesis)
-        synthesizer.fit(run.table, run.read, progress=progress)
-        run.release = synthesizer.release(seed=run.synthesis.seed, progress=progress)
+        run.release = _release(run, progress)
         run.status = "done"
     except RunCancelled:
         run.status = "cancelled"
@@ -282,6 +383,22 @@ def _execute(run: Run) -> None:
         )
     finally:
         run.finished = time.monotonic()
+
+
+def _release(run: Run, progress: Callable[[str, float], None]) -> Release:
+    """The library's release for ``run``: DP or k-anonymous."""
+    mode = k_mode(run.mode)
+    if mode is not None:
+        assert run.k_settings is not None
+        return release_k_anonymous(
+            run.table, mode, run.k_settings, run.read, progress=progress
+        )
+    assert run.dp is not None and run.synthesis is not None
+    synthesizer = Synthesizer(
+        run.dp, run.synthesis, forbid_unlisted=run.forbid_unlisted
+    )
+    synthesizer.fit(run.table, run.read, progress=progress)
+    return synthesizer.release(seed=run.synthesis.seed, progress=progress)
 
 
 def _log_failure(future: Future[None]) -> None:

@@ -94,17 +94,15 @@ def _released(run: Run) -> dict[int, int]:
 def _side(run: Run, largest: int) -> ui.column:
     assert run.release is not None
     meta: dict[str, Any] = run.release.metadata
-    privacy = meta.get("privacy", {})
     rows = [
-        ("Privacy loss ε", privacy.get("epsilon")),
-        ("δ", privacy.get("delta")),
+        ("Method", run.method),
+        ("Guarantee", run.guarantee),
         ("Longest combination R", meta.get("reporting_length")),
         ("Columns", len(meta.get("columns", []))),
-        ("Accuracy", run.dp.accuracy_mode.value),
-        ("Invented combinations", run.dp.fabrication_mode.value),
+        *_settings(run),
         ("Protected record count", meta.get("protected_record_count")),
         ("Synthetic records", meta.get("synthetic_records")),
-        ("Seed", run.synthesis.seed),
+        ("Seed", run.seed),
         ("Time", f"{run.duration or 0:.1f} s"),
     ]
     with ui.card().classes("flex-1").props("flat bordered"):
@@ -115,7 +113,7 @@ def _side(run: Run, largest: int) -> ui.column:
         with ui.grid(columns="auto 1fr").classes("w-full gap-x-4"):
             for name, value in rows:
                 ui.label(name).classes("text-grey-8")
-                ui.label(_text(value))
+                mark(ui.label(_text(value)), role="compare-value", name=name)
         ui.label("Published combinations by length").classes(
             "text-weight-medium q-mt-sm"
         )
@@ -125,6 +123,28 @@ def _side(run: Run, largest: int) -> ui.column:
                 bar(released / largest)
                 ui.label(f"{released:,}")
         return ui.column().classes("w-full gap-1")
+
+
+def _settings(run: Run) -> list[tuple[str, Any]]:
+    """The method's own settings, as rows of the comparison."""
+    if run.k_settings is not None:
+        if run.k_settings.oversampling_ratio is None:
+            return []
+        return [
+            ("Oversampling ratio", run.k_settings.oversampling_ratio),
+            ("Oversampling tries", run.k_settings.tries),
+        ]
+    assert run.dp is not None
+    rows: list[tuple[str, Any]] = [
+        ("Accuracy", run.dp.accuracy_mode.value),
+        ("Invented combinations", run.dp.fabrication_mode.value),
+    ]
+    if run.dp.model_share > 0:
+        rows.append(("Share for the model", run.dp.model_share))
+        rows.append(
+            ("Only listed combinations", "yes" if run.forbid_unlisted else "no")
+        )
+    return rows
 
 
 async def _evaluation(run: Run, box: ui.column) -> None:

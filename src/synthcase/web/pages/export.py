@@ -48,8 +48,8 @@ def export_page(workspace: Workspace) -> None:
                 with ui.row().classes("w-full items-center gap-4 q-py-xs"):
                     ui.label(f"Run #{run.number}").classes("text-weight-bold")
                     ui.label(
-                        f"ε {run.dp.epsilon:g} · R {run.dp.reporting_length} · "
-                        f"{len(run.columns)} columns"
+                        f"{run.method} · {run.guarantee} · R "
+                        f"{run.reporting_length} · {len(run.columns)} columns"
                     ).classes("text-grey-8")
                     mark(
                         ui.button(

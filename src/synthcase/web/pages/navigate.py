@@ -82,12 +82,7 @@ class _Explorer:
                     self.protected = mark(
                         ui.label("").classes("text-h6"), role="selection-protected"
                     )
-                    hint(
-                        "The count published in the release for exactly this "
-                        "combination, with noise added to protect each person. "
-                        f"Only combinations of up to {self.length} values are "
-                        "published; rare ones may be left out."
-                    )
+                    hint(self._protection())
             ui.label(
                 f"— : the combination has more than {self.length} values, so the "
                 "release does not publish its count."
@@ -108,6 +103,22 @@ class _Explorer:
                     for label in labels:
                         self._row(column, label)
         self.update()
+
+    def _protection(self) -> str:
+        """How the release protects its counts, for the protected-count hint."""
+        privacy = self.release.metadata.get("privacy", {})
+        if "resolution" in privacy:
+            how = (
+                "rounded down to a multiple of k = "
+                f"{privacy['resolution']}; combinations fewer than k records "
+                "share are left out"
+            )
+        else:
+            how = "with noise added to protect each person; rare ones may be left out"
+        return (
+            "The count published in the release for exactly this combination, "
+            f"{how}. Only combinations of up to {self.length} values are published."
+        )
 
     def _row(self, column: str, label: str) -> None:
         row = ui.element("div").classes(

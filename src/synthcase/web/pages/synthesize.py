@@ -1,19 +1,31 @@
 """Synthesize page: choose the method and its settings, run, compare runs.
 
-Runs execute one at a time in a background thread; the list below the form
-shows each run's status, progress, duration and parameters and lets the
+The methods are the library's release modes: two differentially private
+ones (:class:`synthcase.Synthesizer`, with or without a model) and the four
+k-anonymity modes (:func:`synthcase.release_k_anonymous`). Runs execute one
+at a time in a background thread; the list below the form shows each run's
+method, guarantee, status, progress, duration and parameters and lets the
 steward cancel it. Two finished runs can be compared side by side.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from nicegui import ui
 
 from synthcase.errors import SynthcaseError
+from synthcase.k_anonymity import KAnonymitySettings
 from synthcase.measure import AccuracyMode, DPSettings, FabricationMode
 from synthcase.synthesize import SynthesisSettings
+from synthcase.web.methods import (
+    DEFAULT_METHOD,
+    DEFAULT_MODEL_SHARE,
+    DP_METHODS,
+    METHODS,
+    k_mode,
+)
 from synthcase.web.pages.common import (
     error_card,
     hint,
@@ -38,11 +50,6 @@ _FABRICATION = {
     FabricationMode.BALANCED.value: "Balanced",
     FabricationMode.UNCONTROLLED.value: "Most detail, more invented combinations",
 }
-_K_MODES = (
-    "k-anonymity, row-seeded",
-    "k-anonymity, value-seeded",
-    "k-anonymity, unseeded",
-)
 _STATUS_COLOR = {
     "queued": "grey-7",
     "running": "primary",
@@ -75,21 +82,27 @@ def synthesize_page(workspace: Workspace) -> None:
 def _settings_card(workspace: Workspace) -> None:
     selection = workspace.selection
     with ui.card().classes("w-full"):
-        ui.label("Method").classes("text-h6")
-        ui.radio(
-            {"dp": "Differential privacy: protected counts, then synthetic records"},
-            value="dp",
+        with ui.row().classes("items-center"):
+            ui.label("Method").classes("text-h6")
+            hint(
+                "Differential privacy bounds what the release reveals about any "
+                "one person, whatever else an attacker knows. k-anonymity "
+                "releases only combinations that at least k records share: "
+                "simpler to explain, but without that bound."
+            )
+        method = mark(
+            ui.radio(METHODS, value=DEFAULT_METHOD).props("dense"), role="method"
         )
-        for mode in _K_MODES:
-            with ui.row().classes("items-center gap-2 q-ml-sm"):
-                ui.radio({mode: mode}).props("disable")
-                ui.label("not available in this version").classes(
-                    "text-caption text-grey-7"
-                )
+
+        def shown_for(element: ui.element, test: Callable[[str], bool]) -> None:
+            element.bind_visibility_from(method, "value", backward=test)
+
+        def is_dp(value: str) -> bool:
+            return value in DP_METHODS
 
         ui.label("Settings").classes("text-h6 q-mt-md")
         with ui.row().classes("items-center gap-8"):
-            with ui.row().classes("items-center no-wrap"):
+            with ui.row().classes("items-center no-wrap") as row:
                 epsilon = ui.number("Privacy loss ε", value=4.0, min=0.01, step=0.5)
                 mark(epsilon.classes("w-40"), role="epsilon")
                 hint(
@@ -97,14 +110,27 @@ def _settings_card(workspace: Workspace) -> None:
                     "person. Smaller is more private and less accurate; 1 to 4 "
                     "is common."
                 )
+            shown_for(row, is_dp)
+            with ui.row().classes("items-center no-wrap") as row:
+                mark(
+                    ui.label(f"k = {selection.k}").classes("text-weight-medium"),
+                    role="k-shown",
+                )
+                hint(
+                    "Every combination the release shows is shared by at least k "
+                    "records of your data. k is the 'Rare below' number chosen "
+                    "on 2 · Select."
+                )
+            shown_for(row, lambda value: k_mode(value) is not None)
             ui.label(
                 f"Columns: {len(selection.columns)} · longest combination R = "
                 f"{selection.reporting_length} (change on 2 · Select)"
             ).classes("text-grey-8")
-            with ui.row().classes("items-center no-wrap"):
+            with ui.row().classes("items-center no-wrap") as row:
                 records = ui.number("Synthetic records", min=0, step=1, precision=0)
                 records.classes("w-44").props('placeholder="as many as protected"')
                 hint("Leave empty to make as many as the protected record count.")
+            shown_for(row, is_dp)
             with ui.row().classes("items-center no-wrap"):
                 seed = ui.number("Seed", step=1, precision=0).classes("w-32")
                 hint(
@@ -113,20 +139,58 @@ def _settings_card(workspace: Workspace) -> None:
                 )
 
         with ui.expansion("Advanced settings", icon="tune").classes("w-full"):
-            advanced = _advanced_fields()
+            with ui.column().classes("w-full") as block:
+                advanced = _advanced_fields()
+            shown_for(block, is_dp)
+            with ui.row().classes("items-center gap-8 q-mt-sm") as block:
+                model = _model_fields()
+            shown_for(block, lambda value: value == "dp-model")
+            with ui.row().classes("items-center gap-8") as block:
+                oversampling = _oversampling_fields()
+            shown_for(block, lambda value: k_mode(value) == "value-seeded")
+            shown_for(
+                ui.label("This method has no advanced settings.").classes(
+                    "text-grey-7"
+                ),
+                lambda value: k_mode(value) not in (None, "value-seeded"),
+            )
 
         def start() -> None:
+            chosen = str(method.value)
+            given_seed = None if seed.value is None else int(seed.value)
             try:
-                dp = DPSettings(
-                    epsilon=float(epsilon.value or 0),
-                    reporting_length=selection.reporting_length,
-                    **{name: read() for name, read in advanced.items()},
-                )
-                synthesis = SynthesisSettings(
-                    records=None if records.value is None else int(records.value),
-                    seed=None if seed.value is None else int(seed.value),
-                )
-                run = workspace.start_run(dp, synthesis)
+                mode = k_mode(chosen)
+                if mode is not None:
+                    settings = KAnonymitySettings(
+                        resolution=selection.k,
+                        reporting_length=selection.reporting_length,
+                        seed=given_seed,
+                        **(
+                            {name: read() for name, read in oversampling.items()}
+                            if mode == "value-seeded"
+                            else {}
+                        ),
+                    )
+                    run = workspace.start_k_run(mode, settings)
+                else:
+                    dp = DPSettings(
+                        epsilon=float(epsilon.value or 0),
+                        reporting_length=selection.reporting_length,
+                        model_share=model["model_share"]()
+                        if chosen == "dp-model"
+                        else 0.0,
+                        **{name: read() for name, read in advanced.items()},
+                    )
+                    synthesis = SynthesisSettings(
+                        records=None if records.value is None else int(records.value),
+                        seed=given_seed,
+                    )
+                    run = workspace.start_run(
+                        dp,
+                        synthesis,
+                        forbid_unlisted=chosen == "dp-model"
+                        and bool(model["forbid_unlisted"]()),
+                    )
             except SynthcaseError as error:
                 notify_error(str(error))
                 return
@@ -135,6 +199,64 @@ def _settings_card(workspace: Workspace) -> None:
         ui.button("Run synthesis", icon="play_arrow", on_click=start).props(
             'color=primary data-role="run"'
         ).classes("q-mt-sm")
+
+
+def _model_fields() -> dict[str, Callable[[], Any]]:
+    """The DP model's settings; returns a reader per setting."""
+    with ui.row().classes("items-center no-wrap"):
+        share = ui.number(
+            "Share of the budget for the model",
+            value=DEFAULT_MODEL_SHARE,
+            min=0.05,
+            max=0.95,
+            step=0.05,
+        ).classes("w-64")
+        mark(share, role="model-share")
+        hint(
+            "Part of the budget measures the tables the model is fitted to; the "
+            "rest buys the published counts. More for the model gives more "
+            "faithful synthetic records and noisier published counts. Both "
+            "parts together stay within ε."
+        )
+    with ui.row().classes("items-center no-wrap"):
+        forbid = ui.checkbox("Only combinations the aggregates list")
+        mark(forbid, role="forbid-unlisted")
+        hint(
+            "Synthetic records then hold only combinations of up to R values "
+            "that the published counts list, so they never show a combination "
+            "the counts left out. The records follow the model less closely."
+        )
+    return {
+        "model_share": lambda: float(share.value or 0),
+        "forbid_unlisted": lambda: bool(forbid.value),
+    }
+
+
+def _oversampling_fields() -> dict[str, Callable[[], Any]]:
+    """The value-seeded mode's oversampling control; a reader per setting."""
+    with ui.row().classes("items-center no-wrap"):
+        ratio = ui.number("Oversampling ratio", min=0, step=0.05).classes("w-52")
+        ratio.props('placeholder="unlimited"')
+        mark(ratio, role="oversampling-ratio")
+        hint(
+            "A combination of up to R values may appear at most (1 + ratio) "
+            "times its k-anonymous count in the synthetic records. Leave empty "
+            "for no limit."
+        )
+    with ui.row().classes("items-center no-wrap"):
+        tries = ui.number("Oversampling tries", min=1, step=1, precision=0)
+        tries.classes("w-52").props('placeholder="10"')
+        mark(tries, role="oversampling-tries")
+        hint(
+            "How many refused values a synthetic record may meet before it is "
+            "closed. Needs a ratio; leave empty for 10."
+        )
+    return {
+        "oversampling_ratio": lambda: (
+            None if ratio.value is None else float(ratio.value)
+        ),
+        "oversampling_tries": lambda: None if tries.value is None else int(tries.value),
+    }
 
 
 def _advanced_fields() -> dict[str, Any]:
@@ -222,10 +344,11 @@ def _runs_card(workspace: Workspace) -> None:
             if not workspace.runs:
                 ui.label("No run yet.").classes("text-grey-7")
                 return
-            with ui.grid(columns="auto auto 1.2fr auto 2fr auto").classes(
+            with ui.grid(columns="auto auto auto 1.2fr auto 2fr auto").classes(
                 "w-full items-center gap-x-4 gap-y-2"
             ):
-                for head in ("Run", "Status", "Progress", "Time", "Parameters", ""):
+                heads = ("Run", "Method", "Status", "Progress", "Time", "Parameters")
+                for head in (*heads, ""):
                     ui.label(head).classes("text-weight-bold text-grey-8")
                 for run in reversed(workspace.runs):
                     _run_row(run, live)
@@ -249,6 +372,13 @@ def _runs_card(workspace: Workspace) -> None:
 
 def _run_row(run: Run, live: dict[int, Any]) -> None:
     mark(ui.label(f"#{run.number}").classes("text-weight-bold"), run=str(run.number))
+    with ui.column().classes("gap-0"):
+        mark(ui.label(run.method), role="run-method", run=str(run.number))
+        mark(
+            ui.label(run.guarantee).classes("text-caption text-grey-8"),
+            role="run-guarantee",
+            run=str(run.number),
+        )
     mark(
         ui.badge(run.status, color=_STATUS_COLOR.get(run.status, "grey")),
         role="run-status",
