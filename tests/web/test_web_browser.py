@@ -7,6 +7,7 @@ page screenshots there as ``web-<page>.png``.
 from __future__ import annotations
 
 import io
+import json
 import os
 import pathlib
 import zipfile
@@ -91,27 +92,43 @@ def test_steward_flow(
     assert share.endswith("%") and 0 <= float(share.rstrip(" %")) <= 100
     shoot(page, "select", tmp_path)
 
-    # Synthesize: two DP runs at epsilon 4, then compare them.
+    # Synthesize: the default DP model at epsilon 4, then k-anonymity
+    # (row-seeded, k = 10 from the select page); compare them.
     page.goto(f"{server.base}/synthesize")
     page.get_by_label("Privacy loss ε").fill("4")
     page.get_by_label("Seed", exact=True).fill("7")
     page.click("[data-role=run]")
     page.wait_for_function(ALL_DONE, arg=1, timeout=60_000)
-    page.get_by_label("Seed", exact=True).fill("8")
+    page.get_by_role("radio", name="k-anonymity, row-seeded").click()
+    page.wait_for_selector("[data-role=k-shown]:has-text('k = 10')")
+    assert not page.get_by_label("Privacy loss ε").is_visible()
     page.click("[data-role=run]")
     page.wait_for_function(ALL_DONE, arg=2, timeout=60_000)
+    methods = {
+        n: (
+            page.inner_text(f"[data-role=run-method][data-run='{n}']"),
+            page.inner_text(f"[data-role=run-guarantee][data-run='{n}']"),
+        )
+        for n in (1, 2)
+    }
+    assert methods[1][0] == "DP, model"
+    assert methods[1][1].startswith("ε 4 · δ ") and "automatic" not in methods[1][1]
+    assert methods[2] == ("k-anonymity, row-seeded", "k = 10")
     page.wait_for_selector("[data-role=compare-title]:has-text('Run #2')")
+    page.wait_for_selector("[data-role=compare-value]:has-text('k = 10')")
     page.wait_for_function(
         "() => !document.body.innerText.includes('Evaluating against')", timeout=60_000
     )
-    page.get_by_text("Advanced settings").click()
-    page.wait_for_selector("text=Contribution percentile")
+    page.get_by_role("radio", name="Differential privacy — complete records").click()
+    page.get_by_text("Advanced settings", exact=True).click()
+    page.wait_for_selector("text=Share of the budget for the model")
+    assert page.get_by_label("Share of the budget for the model").input_value() == "0.5"
     shoot(page, "synthesize", tmp_path)
 
-    # Export: the releasable bundle holds exactly the releasable files.
+    # Export: the k-anonymity run's bundle holds exactly the releasable files.
     page.goto(f"{server.base}/export")
     with page.expect_download() as download:
-        page.click("[data-role=download-release][data-run='1']")
+        page.click("[data-role=download-release][data-run='2']")
     bundle = zipfile.ZipFile(
         io.BytesIO(pathlib.Path(download.value.path()).read_bytes())
     )
@@ -125,9 +142,12 @@ def test_steward_flow(
             "synthetic.csv",
         ]
     )
+    metadata = json.loads(bundle.read("synthcase-release-2/release.json"))
+    assert metadata["mode"] == "k-anonymity-row-seeded"
+    assert metadata["privacy"]["resolution"] == 10
     shoot(page, "export", tmp_path)
     synthetic = pd.read_csv(
-        bundle.open("synthcase-release-1/synthetic.csv"),
+        bundle.open("synthcase-release-2/synthetic.csv"),
         dtype=str,
         keep_default_na=False,
     )
@@ -135,14 +155,14 @@ def test_steward_flow(
         frozenset(parse_combination(selections)): int(count)
         for selections, count in (
             line.rsplit("\t", 1)
-            for line in bundle.read("synthcase-release-1/aggregates.tsv")
+            for line in bundle.read("synthcase-release-2/aggregates.tsv")
             .decode()
             .splitlines()[2:]
         )
     }
 
-    # Explore run 1: select SEX = 1, then MSP = 1; the numbers match the files.
-    page.goto(f"{server.base}/navigate?run=1")
+    # Explore run 2: select SEX = 1, then MSP = 1; the numbers match the files.
+    page.goto(f"{server.base}/navigate?run=2")
     page.click("[data-column=SEX][data-value='1']")
     page.click("[data-column=MSP][data-value='1']")
     page.wait_for_selector("[data-role=selection]:has-text('MSP = 1')")
@@ -152,9 +172,12 @@ def test_steward_flow(
     protected = published.get(frozenset({("SEX", "1"), ("MSP", "1")}))
     expected = "not published" if protected is None else f"{protected:,}"
     assert page.inner_text("[data-role=selection-protected]") == expected
-    row = "[data-column=EDU][data-value='9'] [data-role=synthetic-count]"
+    # k-anonymous counts are multiples of k.
+    assert protected is not None and protected % 10 == 0
+    edu = str(matching["EDU"][matching["EDU"] != ""].mode()[0])
+    row = f"[data-column=EDU][data-value='{edu}'] [data-role=synthetic-count]"
     assert int(page.inner_text(row).replace(",", "")) == int(
-        (matching["EDU"] == "9").sum()
+        (matching["EDU"] == edu).sum()
     )
     shoot(page, "navigate", tmp_path)
 
