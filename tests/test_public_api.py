@@ -39,8 +39,10 @@ def test_all_is_sorted_and_resolves(name: str) -> None:
 
 def test_public_names_of_the_top_package() -> None:
     public = {n for n in dir(synthcase) if not n.startswith("_")}
-    modules = {"cli", "errors", "evaluate", "k_anonymity", "linked", "measure",
-               "pipeline", "prepare", "progress", "report", "synthesize", "web"}  # fmt: skip
+    modules = {
+        "cli", "errors", "evaluate", "k_anonymity", "linked", "measure",
+        "pipeline", "prepare", "progress", "report", "synthesize", "web",
+    }  # fmt: skip
     assert public - modules - set(synthcase.__all__) == set()
 
 

@@ -43,6 +43,7 @@ from synthcase.synthesize.aggregate_seeded import (
 from synthcase.synthesize.model_based import FittedModel, fit_model, sample_model
 
 __all__ = [
+    "DEFAULT_MODEL_SHARE",
     "Release",
     "Synthesizer",
     "load_release_aggregates",
@@ -54,6 +55,9 @@ logger = logging.getLogger(__name__)
 
 DP_MODE = "dp-aggregate-seeded"
 DP_MODEL_MODE = "dp-model"
+DEFAULT_MODEL_SHARE = 0.5
+"""Share of the budget the default DP mode (command line, web app) spends on
+its synthesis model; the published aggregates get the rest."""
 
 
 @dataclass(frozen=True)

@@ -256,6 +256,7 @@ def test_default_dp_mode_fits_a_model_within_one_budget(tmp_path: Path) -> None:
 
 def test_model_share_is_refused_in_the_aggregate_seeded_mode(tmp_path: Path) -> None:
     result = invoke("run", SAMPLE, "-o", tmp_path / "o", "--epsilon", "1",
-                    "--mode", "dp-aggregate-seeded", "--model-share", "0.3")  # fmt: skip
+                    "--mode", "dp-aggregate-seeded",
+                    "--model-share", "0.3")  # fmt: skip
     assert result.exit_code == 2
     assert "--mode dp-model" in result.output

@@ -33,6 +33,7 @@ from synthcase.cli.evaluation import (
 from synthcase.errors import ParameterError, SynthcaseError
 from synthcase.k_anonymity import K_MODES, KAnonymitySettings, release_k_anonymous
 from synthcase.pipeline import (
+    DEFAULT_MODEL_SHARE,
     Release,
     Synthesizer,
     load_release_aggregates,
@@ -346,10 +347,6 @@ def _fit(
     with _progress() as progress:
         synth.fit(table, read, progress=progress)
     return synth, table
-
-
-DEFAULT_MODEL_SHARE = 0.5
-"""Share of the budget the default DP mode spends on its synthesis model."""
 
 
 def _model_share(kw: dict[str, Any], config: dict[str, Any]) -> float:

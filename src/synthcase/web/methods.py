@@ -21,6 +21,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from synthcase.k_anonymity import K_MODES
+from synthcase.pipeline import DEFAULT_MODEL_SHARE
 
 __all__ = [
     "DEFAULT_METHOD",
@@ -32,9 +33,6 @@ __all__ = [
     "method_label",
 ]
 
-DEFAULT_MODEL_SHARE = 0.5
-"""Share of the budget the recommended DP method spends on its model (the
-command line's default too)."""
 
 _K_PREFIX = "k-anonymity-"
 
