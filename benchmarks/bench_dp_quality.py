@@ -227,6 +227,34 @@ def synthetic_codes(
     return pd.read_csv(path)[columns].to_numpy().astype(np.int64)
 
 
+def table(paths: list[str]) -> str:
+    """Markdown table of result lines (the last line per tool, file, epsilon)."""
+    rows: dict[tuple[str, str, float], dict[str, float]] = {}
+    for path in paths:
+        for line in Path(path).read_text(encoding="utf-8").splitlines():
+            row = json.loads(line)
+            rows[(row["dataset"], row["epsilon"], row["tool"])] = row
+    head = (
+        "| dataset | eps | tool | demographic | family | industry | 2-way | 3-way "
+        "| seconds (cpu) | fit+sample s (cpu) | peak MiB | full records % (real) |"
+    )
+    lines = [head, "|" + " --- |" * 12]
+    for key in sorted(rows):
+        r = rows[key]
+        fit = r.get("fit_sample_seconds")
+        fit_cpu = r.get("fit_sample_cpu_seconds")
+        fit_text = f"{fit:.1f} ({fit_cpu:.1f})" if fit is not None else "-"
+        lines.append(
+            f"| {r['dataset']} | {r['epsilon']:g} | {r['tool']} "
+            f"| {r['demographic']:.0f} | {r['family']:.0f} | {r['industry']:.0f} "
+            f"| {r['all-2way']:.0f} | {r['all-3way']:.0f} "
+            f"| {r['seconds']:.0f} ({r.get('cpu_seconds', float('nan')):.0f}) "
+            f"| {fit_text} | {r['peak_bytes'] / 2**20:.0f} "
+            f"| {100 * r['full_share']:.2f} ({100 * r['real_full_share']:.2f}) |"
+        )
+    return "\n".join(lines)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
@@ -238,7 +266,11 @@ def main() -> None:
     )
     parser.add_argument("--results", default=str(WORK / "results.jsonl"))
     parser.add_argument("--one", nargs=3, help=argparse.SUPPRESS)
+    parser.add_argument("--table", nargs="+", help="print result files as a table")
     args = parser.parse_args()
+    if args.table:
+        print(table(args.table))
+        return
     if args.one:
         dataset, epsilon, out = args.one
         print(json.dumps(run_synthcase(dataset, float(epsilon), Path(out))))

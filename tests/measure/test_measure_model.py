@@ -82,14 +82,15 @@ def measure(
     return result, acc
 
 
-def test_spends_stay_within_the_model_budget() -> None:
+@pytest.mark.parametrize("thicken", [False, True])
+def test_spends_stay_within_the_model_budget(thicken: bool) -> None:
     table = make_table()
-    result, acc = measure(table)
+    result, acc = measure(table, ModelSettings(thicken=thicken, max_clique_size=2))
     labels = [s.label for s in acc.spends]
     assert labels == [
         "model one-way tables",
         "model clique selection (3 noisy-max steps)",
-        "model clique tables",
+        f"model clique tables ({5 if thicken else 3} tables)",
     ]
     spent = math.fsum(s.rho for s in acc.spends)
     assert spent <= acc.plan.rho_model
@@ -98,27 +99,50 @@ def test_spends_stay_within_the_model_budget() -> None:
     acc.check()
 
 
-def test_each_vector_of_tables_has_sensitivity_sqrt_of_its_tables() -> None:
+@pytest.mark.parametrize("thicken", [False, True])
+def test_each_vector_of_tables_has_sensitivity_sqrt_of_its_tables(
+    thicken: bool,
+) -> None:
     table = make_table()
-    settings = ModelSettings(one_way_share=0.2, select_share=0.3)
+    settings = ModelSettings(
+        one_way_share=0.2, select_share=0.3, max_clique_size=2, thicken=thicken
+    )
     result, acc = measure(table, settings)
     rho = acc.plan.rho_model
     d, steps = len(COLUMNS), len(COLUMNS) - 1
+    # Thickening adds a pair to each of the two non-root pair cliques.
+    tables = steps + 2 if thicken else steps
+    assert len(result.extra) == tables - steps
     assert result.one_way[0].scale == pytest.approx(
         scale_for_rho(math.sqrt(d), 0.2 * rho), rel=1e-8
     )
     assert result.cliques[0].scale == pytest.approx(
-        scale_for_rho(math.sqrt(steps), 0.5 * rho), rel=1e-8
+        scale_for_rho(math.sqrt(tables), 0.5 * rho), rel=1e-8
     )
     by_label = {s.label: s.rho for s in acc.spends}
     # OpenDP's map of the Gaussian: sensitivity^2 / (2 scale^2).
     one = result.one_way[0].scale
     assert by_label["model one-way tables"] == pytest.approx(d / (2 * one**2))
     clique = result.cliques[0].scale
-    assert by_label["model clique tables"] == pytest.approx(steps / (2 * clique**2))
+    assert by_label[f"model clique tables ({tables} tables)"] == pytest.approx(
+        tables / (2 * clique**2)
+    )
     assert by_label["model clique selection (3 noisy-max steps)"] == pytest.approx(
         0.3 * rho, rel=1e-6
     )
+
+
+def test_thickening_keeps_a_junction_tree(noise_off: None) -> None:
+    result, _ = measure(make_table(), ModelSettings(max_clique_size=2, thicken=True))
+    for i, (clique, parent) in enumerate(
+        zip(result.model_cliques, result.parents, strict=True)
+    ):
+        assert set(result.cliques[i].columns) <= set(clique)
+        if parent >= 0:
+            assert len(clique) == 3
+            assert set(result.separators[i]) <= set(result.model_cliques[parent])
+    for t in result.extra:
+        assert any(set(t.columns) <= set(c) for c in result.model_cliques)
 
 
 def test_measurements_hold_only_protected_tables_and_public_domains() -> None:
@@ -132,6 +156,8 @@ def test_measurements_hold_only_protected_tables_and_public_domains() -> None:
         "cliques",
         "parents",
         "separators",
+        "model_cliques",
+        "extra",
         "merged",
         "settings",
         "rho",

@@ -101,13 +101,22 @@ def joint(model: FittedModel) -> np.ndarray:
 
 def test_noise_off_recovers_a_tree_joint_exactly(noise_off: None) -> None:
     table = tree_table()
-    measurements = measure(table, ModelSettings(max_clique_size=2))
+    measurements = measure(table, ModelSettings(max_clique_size=2, thicken=False))
     model = fit_model(measurements)
     truth = np.zeros(model.sizes)
     np.add.at(truth, tuple(table.codes.T), 1.0)
     truth /= truth.sum()
     np.testing.assert_allclose(joint(model), truth, atol=1e-9)
     assert model.total == pytest.approx(table.n_records)
+
+
+def test_noise_off_recovers_a_tree_joint_through_triangles(noise_off: None) -> None:
+    table = tree_table()
+    model = fit_model(measure(table, ModelSettings(max_clique_size=2, thicken=True)))
+    assert all(len(c) == 3 for c in model.cliques[1:])
+    truth = np.zeros(model.sizes)
+    np.add.at(truth, tuple(table.codes.T), 1.0)
+    np.testing.assert_allclose(joint(model), truth / truth.sum(), atol=1e-9)
 
 
 def test_noise_off_recovers_with_triples_too(noise_off: None) -> None:

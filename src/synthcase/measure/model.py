@@ -97,6 +97,14 @@ class ModelSettings:
             values. 0 merges nothing.
         noise_penalty: Weight (>= 0) of the expected noise of a candidate's
             table in its selection score; lower values let bigger cliques in.
+        thicken: Also measure, for each pair clique ``(a, c)``, the pair
+            ``(b, c)`` with the other column ``b`` of ``a``'s clique, so the
+            tree of pairs becomes a tree of triangles: more tables, each
+            noisier. ``None`` decides from public quantities (see
+            ``thicken_below``).
+        thicken_below: With ``thicken=None``, thicken when the expected L1
+            noise of an average clique table, at the noise scale thickening
+            would give, is at most this share of the (noisy) record count.
     """
 
     one_way_share: float = 0.3
@@ -104,9 +112,11 @@ class ModelSettings:
     max_clique_size: int = 3
     max_clique_cells: int = 20_000
     max_model_cells: int = 5_000_000
-    iterations: int = 400
+    iterations: int = 1000
     merge_below: float = 3.0
     noise_penalty: float = 1.0
+    thicken: bool | None = None
+    thicken_below: float = 0.12
 
     def __post_init__(self) -> None:
         for name in ("one_way_share", "select_share"):
@@ -125,7 +135,11 @@ class ModelSettings:
             raise ParameterError(
                 f"max_clique_size is {self.max_clique_size!r}; it must be 2, 3 or 4"
             )
-        for name, example in (("merge_below", 3), ("noise_penalty", 1)):
+        for name, example in (
+            ("merge_below", 3),
+            ("noise_penalty", 1),
+            ("thicken_below", 0.12),
+        ):
             value = getattr(self, name)
             if not isinstance(value, int | float) or not 0.0 <= value < math.inf:
                 raise ParameterError(
@@ -171,7 +185,12 @@ class ModelMeasurements:
             (a clique's parent comes before it).
         parents: For each clique, the position of its parent clique, ``-1``
             for the root.
-        separators: For each clique, the columns it shares with its parent.
+        separators: For each model clique, the columns it shares with its
+            parent.
+        model_cliques: The junction tree's cliques: each chosen clique, or
+            the triangle it grew into when thickened.
+        extra: The noisy tables of the thickening pairs, each inside a model
+            clique.
         merged: Per column, the cell of each domain value (the *other* cell
             last) in the merged domain the cliques are measured on; derived
             from the noisy one-way tables, so public.
@@ -185,6 +204,8 @@ class ModelMeasurements:
     cliques: tuple[NoisyTable, ...]
     parents: tuple[int, ...]
     separators: tuple[tuple[int, ...], ...]
+    model_cliques: tuple[tuple[int, ...], ...]
+    extra: tuple[NoisyTable, ...]
     merged: tuple[npt.NDArray[np.int64], ...]
     settings: ModelSettings = field(default_factory=ModelSettings)
     rho: float = 0.0
@@ -200,14 +221,23 @@ class ModelMeasurements:
         return tuple(int(m.max()) + 1 for m in self.merged)
 
     def structure(self) -> list[dict[str, Any]]:
-        """The chosen cliques by column name, for ``release.json``."""
+        """The junction tree by column name, for ``release.json``."""
+        measured: list[list[NoisyTable]] = [[t] for t in self.cliques]
+        for t in self.extra:
+            inside = next(
+                i for i, c in enumerate(self.model_cliques) if set(t.columns) <= set(c)
+            )
+            measured[inside].append(t)
         return [
             {
-                "columns": [self.columns[c] for c in t.columns],
-                "parent": p,
-                "noise_scale": t.scale,
+                "columns": [self.columns[c] for c in clique],
+                "parent": parent,
+                "measured": [[self.columns[c] for c in t.columns] for t in tables],
+                "noise_scale": tables[0].scale,
             }
-            for t, p in zip(self.cliques, self.parents, strict=True)
+            for clique, parent, tables in zip(
+                self.model_cliques, self.parents, measured, strict=True
+            )
         ]
 
 
@@ -413,23 +443,55 @@ def measure_model(
             "; ".join(",".join(table.columns[c] for c in cl) for cl in chosen),
         )
 
-    # Clique tables, measured together.
+    # Thickening: a public decision from the structure and noisy totals.
+    model_cliques, extra_pairs, model_separators = _thicken(chosen, separators, parents)
+    tables = chosen + [p for _, p in extra_pairs]
+    thick_scale = (
+        scale_for_rho(math.sqrt(len(tables)), rho_cliques) if extra_pairs else 0.0
+    )
+    thicken = settings.thicken
+    if thicken is None and extra_pairs:
+        records = float(np.mean([t.values.sum() for t in one_way]))
+        cells = float(np.mean([math.prod(sizes[c] for c in cl) for cl in chosen]))
+        noise = math.sqrt(2.0 / math.pi) * thick_scale * cells
+        thicken = noise <= settings.thicken_below * max(records, 1.0)
+        logger.info(
+            "model thickening: expected noise %.3g of a table against %.3g records: %s",
+            noise,
+            records,
+            "thicken" if thicken else "keep the tree",
+        )
+    if not thicken or not extra_pairs:
+        model_cliques, extra_pairs, model_separators = (
+            list(chosen),
+            [],
+            list(separators),
+        )
+        tables = list(chosen)
+    else:
+        clique_scale = thick_scale
+
+    # Clique tables (and thickening pairs), measured together.
     progress("measuring model: clique tables", 1.0)
     cliques: list[NoisyTable] = []
+    extra: list[NoisyTable] = []
     if steps:
-        true = [_contingency(codes, cl, sizes) for cl in chosen]
+        true = [_contingency(codes, cl, sizes) for cl in tables]
         flat, spent = gaussian_counts(
             np.concatenate([t.ravel() for t in true]).astype(np.int64),
-            math.sqrt(steps),
+            math.sqrt(len(tables)),
             clique_scale,
         )
-        accountant.spend("model clique tables", spent)
+        accountant.spend(f"model clique tables ({len(tables)} tables)", spent)
         total_spent += spent
         bounds = np.cumsum([t.size for t in true])[:-1]
-        for cl, part, t in zip(chosen, np.split(flat, bounds), true, strict=True):
-            cliques.append(
-                NoisyTable(cl, part.astype(np.float64).reshape(t.shape), clique_scale)
+        for k, (cl, part, t) in enumerate(
+            zip(tables, np.split(flat, bounds), true, strict=True)
+        ):
+            noisy_table = NoisyTable(
+                cl, part.astype(np.float64).reshape(t.shape), clique_scale
             )
+            (cliques if k < steps else extra).append(noisy_table)
     if total_spent > rho:
         raise BudgetError(
             f"the model's measurements spent rho {total_spent:.8g}, above their "
@@ -441,11 +503,42 @@ def measure_model(
         one_way=one_way,
         cliques=tuple(cliques),
         parents=tuple(parents),
-        separators=tuple(separators),
+        separators=tuple(model_separators),
+        model_cliques=tuple(model_cliques),
+        extra=tuple(extra),
         merged=merged,
         settings=settings,
         rho=total_spent,
     )
+
+
+def _thicken(
+    chosen: list[tuple[int, ...]],
+    separators: list[tuple[int, ...]],
+    parents: list[int],
+) -> tuple[
+    list[tuple[int, ...]], list[tuple[int, tuple[int, ...]]], list[tuple[int, ...]]
+]:
+    """Triangles from the pair cliques: ``(a, c)`` grows to ``(a, b, c)``.
+
+    ``b`` is another column of the parent clique, so the separator ``(a, b)``
+    lies inside the parent's clique and the tree keeps the running
+    intersection property. Returns the model cliques, the extra pairs
+    ``(clique, (b, c))`` and the new separators; uses only the structure.
+    """
+    cliques = list(chosen)
+    extra: list[tuple[int, tuple[int, ...]]] = []
+    seps = list(separators)
+    for i, clique in enumerate(chosen):
+        if len(clique) != 2 or parents[i] < 0:
+            continue
+        a = separators[i][0]
+        c = clique[0] if clique[1] == a else clique[1]
+        b = next(x for x in chosen[parents[i]] if x != a)
+        cliques[i] = tuple(sorted((a, b, c)))
+        seps[i] = tuple(sorted((a, b)))
+        extra.append((i, tuple(sorted((b, c)))))
+    return cliques, extra, seps
 
 
 def _merge_map(values: FloatArray, below: float) -> npt.NDArray[np.int64]:

@@ -138,17 +138,19 @@ def warm_start(
 ) -> list[FloatArray]:
     """Potentials of the decomposable estimate ``prod mu_C / prod mu_S``.
 
-    Each clique's own noisy table, clipped at zero, gives its conditional
-    table given the separator; exact when the tables are exact and agree.
+    Each clique's largest noisy table, clipped at zero and spread evenly
+    over the clique's other columns, gives its conditional table given the
+    separator; exact when the tables are exact, agree and cover the cliques.
     """
     theta = []
     for i, clique in enumerate(tree.cliques):
-        own = [m for m in measurements if m.clique == i and m.columns == clique]
-        if own:
-            table = np.maximum(own[0].values, 0.0) / total
-        else:
-            table = np.full(tree.shape(i), 1.0 / math.prod(tree.shape(i)))
-        log_table = np.log(np.maximum(table, _FLOOR))
+        inside = [m for m in measurements if m.clique == i]
+        log_table = np.full(tree.shape(i), -math.log(math.prod(tree.shape(i))))
+        if inside:
+            best = max(inside, key=lambda m: len(m.columns))
+            table = np.maximum(best.values, 0.0) / total
+            log_part = np.log(np.maximum(table, _FLOOR))
+            log_table = log_table + _expand(log_part, best.columns, clique)
         sep = tree.separator(i)
         if sep:
             log_table = log_table - _expand(

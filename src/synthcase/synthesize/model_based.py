@@ -100,7 +100,7 @@ def fit_model(
     settings = measurements.settings
     sizes = measurements.merged_sizes
     if measurements.cliques:
-        cliques = tuple(t.columns for t in measurements.cliques)
+        cliques = measurements.model_cliques
         parents = measurements.parents
     else:
         cliques, parents = ((0,),), (-1,)
@@ -127,8 +127,14 @@ def fit_model(
         tables.append(Measurement(home[j], t.columns, values, _w(t.scale) / width))
     for i, t in enumerate(measurements.cliques):
         tables.append(Measurement(i, t.columns, t.values, _w(t.scale)))
+    for t in measurements.extra:
+        inside = next(i for i, c in enumerate(cliques) if set(t.columns) <= set(c))
+        tables.append(Measurement(inside, t.columns, t.values, _w(t.scale)))
     total = estimate_total(
-        [(t.values, t.scale) for t in (*measurements.one_way, *measurements.cliques)]
+        [
+            (t.values, t.scale)
+            for t in (*measurements.one_way, *measurements.cliques, *measurements.extra)
+        ]
     )
     marginals = fit_tree(
         tree, tables, total, iterations=settings.iterations, progress=progress
