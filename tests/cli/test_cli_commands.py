@@ -260,3 +260,27 @@ def test_model_share_is_refused_in_the_aggregate_seeded_mode(tmp_path: Path) -> 
                     "--model-share", "0.3")  # fmt: skip
     assert result.exit_code == 2
     assert "--mode dp-model" in result.output
+
+
+LINKED = Path(__file__).resolve().parents[3] / "shared" / "data" / "ctdc-shaped"
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(
+    not (LINKED / "linked_cases.csv").is_file(), reason="shared data not beside repo"
+)
+def test_linked_file_protects_each_victim(tmp_path: Path) -> None:
+    out = tmp_path / "linked"
+    result = invoke("run", LINKED / "linked_cases.csv", "-o", out,
+                    "--subject-id", "victim_id", "--epsilon", "1",
+                    "--seed", "2")  # fmt: skip
+    assert result.exit_code == 0, result.output
+    synthetic = pd.read_csv(out / "synthetic.csv", dtype=str)
+    header = (LINKED / "linked_cases.csv").read_text().splitlines()[0].split(",")
+    assert list(synthetic.columns) == header
+    assert synthetic["victim_id"].str.fullmatch(r"S\d+").all()
+    meta = json.loads((out / "release.json").read_text())
+    assert meta["privacy"]["unit"] == "victim"
+    assert meta["privacy"]["epsilon"] <= 1
+    assert (out / "link_aggregates.tsv").is_file()
+    assert "each **victim**" in (out / "PRIVACY.md").read_text()

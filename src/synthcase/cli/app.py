@@ -16,13 +16,20 @@ from importlib import resources
 from pathlib import Path
 from typing import Annotated, Any
 
+import numpy as np
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from synthcase._version import __version__
-from synthcase.cli.config import build_dp, build_read, build_synthesis, load_config
+from synthcase.cli.config import (
+    build_dp,
+    build_read,
+    build_synthesis,
+    load_config,
+    split_list,
+)
 from synthcase.cli.evaluation import (
     check_evaluation_folder,
     default_evaluation_folder,
@@ -187,6 +194,38 @@ Resolution = Annotated[
         "units; the evaluation calls rarer combinations rare.",
     ),
 ]
+SubjectId = Annotated[
+    str | None,
+    typer.Option(
+        "--subject-id",
+        help="Column naming the person each row belongs to (linked records); "
+        "that person, with all their rows, becomes the privacy unit.",
+    ),
+]
+SubjectColumns = Annotated[
+    str | None,
+    typer.Option("--subject-columns", help="Linked: person-level columns."),
+]
+LinkColumns = Annotated[
+    str | None,
+    typer.Option("--link-columns", help="Linked: row-level (link) columns."),
+]
+MultiValues = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--multi-value",
+        help="Linked: a column whose cells hold several values, COL or COL:DELIM "
+        "(default delimiter ';'; repeat).",
+    ),
+]
+LinkBinsFlag = Annotated[
+    str | None,
+    typer.Option("--link-bins", help="Linked: bins of links per person, 1,2,3,5,41."),
+]
+LinkBound = Annotated[
+    int | None,
+    typer.Option("--link-bound", help="Linked: most rows one person contributes."),
+]
 DP_MODES = ("dp", "dp-model", "dp-aggregate-seeded")
 Mode = Annotated[
     str,
@@ -296,6 +335,7 @@ def _progress() -> Iterator[Callable[[str, float], None]]:
 
 def _read_flags(**kw: Any) -> dict[str, Any]:
     return {
+        "subject_id": kw.get("subject_id"),
         "columns": kw["columns"],
         "null_tokens": tuple(kw["null"]) if kw["null"] else None,
         "absent_zero": kw["absent_zero"],
@@ -370,6 +410,61 @@ def _model_share(kw: dict[str, Any], config: dict[str, Any]) -> float:
             "--model-share 0.5, or choose --mode dp-aggregate-seeded"
         )
     return share
+
+
+def _is_linked(kw: dict[str, Any]) -> bool:
+    if kw.get("subject_id"):
+        return True
+    config = load_config(kw.get("config"))
+    return bool(config["read"].get("subject_id"))
+
+
+def _linked_release(
+    source: Path, output: Path, force: bool, kw: dict[str, Any]
+) -> tuple[Release, EncodedTable]:
+    """A release of a linked file: the subject is the privacy unit."""
+    from synthcase.linked import LinkedSettings, run_linked
+    from synthcase.prepare.linked import LinkBins, MultiValue
+    from synthcase.synthesize.linked import LinkedSynthesisSettings
+
+    config = load_config(kw["config"])
+    read = build_read(config["read"], **_read_flags(**kw))
+    dp = build_dp(
+        config["dp"],
+        epsilon=kw["epsilon"],
+        delta=kw["delta"],
+        reporting_length=kw["reporting_length"],
+        percentile=kw["percentile"],
+        percentile_share=kw["percentile_share"],
+        record_count_share=kw["record_count_share"],
+        accuracy_mode=kw["accuracy_mode"],
+        sigma_proportions=kw["sigma_proportions"],
+        fabrication_mode=kw["fabrication_mode"],
+        thresholds=kw["thresholds"],
+        link_bound=kw.get("link_bound"),
+    )
+    values: list[MultiValue] = []
+    for text in kw.get("multi_value") or ():
+        column, _, delimiter = text.partition(":")
+        values.append(MultiValue(column=column, delimiter=delimiter or ";"))
+    options: dict[str, Any] = {
+        "subject_columns": split_list(kw.get("subject_columns")),
+        "link_columns": split_list(kw.get("link_columns")),
+        "multi_value": tuple(values),
+        "unit": None if kw.get("unit") in (None, "record") else kw["unit"],
+    }
+    if kw.get("link_bins"):
+        options["link_bins"] = LinkBins.parse(kw["link_bins"])
+    if kw.get("link_bound"):
+        options["link_bound"] = kw["link_bound"]
+    if kw.get("accuracy_mode"):
+        options["accuracy_mode"] = None  # the user's choice wins
+    settings = LinkedSettings(**options)
+    synthesis = LinkedSynthesisSettings(subjects=kw.get("records"), seed=kw.get("seed"))
+    check_output_folder(output, force=force, inputs=[source])
+    with _progress() as progress:
+        release = run_linked(source, read, dp, settings, synthesis, progress=progress)
+    return release, EncodedTable((), (), np.zeros((0, 0), dtype=np.int32))
 
 
 def _k_release(
@@ -465,11 +560,20 @@ def run(
     forbid_unlisted: ForbidUnlisted = False,
     oversampling_ratio: OversamplingRatio = None,
     oversampling_tries: OversamplingTries = None,
+    subject_id: SubjectId = None,
+    subject_columns: SubjectColumns = None,
+    link_columns: LinkColumns = None,
+    multi_value: MultiValues = None,
+    link_bins: LinkBinsFlag = None,
+    link_bound: LinkBound = None,
 ) -> None:
     """Measure, synthesize and write a release, then evaluate it privately."""
     kw = dict(locals())
     with _errors():
-        if mode in K_MODES:
+        linked = _is_linked(kw)
+        if linked and mode not in K_MODES:
+            release, table = _linked_release(source, output, force, kw)
+        elif mode in K_MODES:
             release, table = _k_release(source, output, force, kw)
         elif mode in DP_MODES:
             synth, table = _fit(source, output, force, kw)
@@ -483,7 +587,7 @@ def run(
             )
         folder = release.save(output, force=force)
         _summary(release, folder)
-        if evaluate and release.synthetic is not None:
+        if evaluate and release.synthetic is not None and not linked:
             target = _evaluation_dir(output, kw)
             with _progress() as progress:
                 report = run_evaluation(

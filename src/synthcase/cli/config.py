@@ -105,6 +105,7 @@ def build_read(config: Mapping[str, Any], **flags: Any) -> ReadOptions:
         "bins",
         "max_categories",
         "out_of_range",
+        "subject_id",
     }
     _check_keys("read", values, allowed)
     if "columns" in values:

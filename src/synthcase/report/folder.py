@@ -33,6 +33,7 @@ logger = logging.getLogger(__name__)
 RELEASE_FILES = (
     "synthetic.csv",
     "aggregates.tsv",
+    "link_aggregates.tsv",
     "release.json",
     "PRIVACY.md",
     "showcase.html",
