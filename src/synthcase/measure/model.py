@@ -116,7 +116,7 @@ class ModelSettings:
     merge_below: float = 3.0
     noise_penalty: float = 1.0
     thicken: bool | None = None
-    thicken_below: float = 0.12
+    thicken_below: float = 0.15
 
     def __post_init__(self) -> None:
         for name in ("one_way_share", "select_share"):
@@ -138,7 +138,7 @@ class ModelSettings:
         for name, example in (
             ("merge_below", 3),
             ("noise_penalty", 1),
-            ("thicken_below", 0.12),
+            ("thicken_below", 0.15),
         ):
             value = getattr(self, name)
             if not isinstance(value, int | float) or not 0.0 <= value < math.inf:
