@@ -328,6 +328,8 @@ def test_unknown_public_domain_column_is_refused() -> None:
         ({"iterations": -1}, "iterations is -1"),
         ({"merge_below": -1.0}, "merge_below is -1.0"),
         ({"noise_penalty": float("inf")}, "noise_penalty is inf"),
+        ({"thicken": "yes"}, "thicken is 'yes'; it must be true, false"),
+        ({"thicken_below": -0.1}, "thicken_below is -0.1"),
     ],
 )
 def test_settings_are_validated(kwargs: dict[str, float], message: str) -> None:

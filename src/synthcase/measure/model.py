@@ -146,6 +146,11 @@ class ModelSettings:
                     f"{name} is {value!r}; it must be a finite number >= 0, for "
                     f"example {example}"
                 )
+        if self.thicken is not None and not isinstance(self.thicken, bool):
+            raise ParameterError(
+                f"thicken is {self.thicken!r}; it must be true, false or left "
+                "unset to decide from the noise"
+            )
         for name in ("max_clique_cells", "max_model_cells", "iterations"):
             value = getattr(self, name)
             if not isinstance(value, int) or value < 1:
