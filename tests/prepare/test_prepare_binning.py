@@ -10,7 +10,7 @@ import pytest
 import synthcase.prepare.binning
 from synthcase.errors import ParameterError
 from synthcase.prepare import BinSpec
-from synthcase.prepare.binning import assign_bins
+from synthcase.prepare.binning import MAX_BINS, assign_bins
 
 
 def test_doctests() -> None:
@@ -153,3 +153,29 @@ def test_out_of_range_modes(
     index, outside = assign_bins(values, spec, mode)  # type: ignore[arg-type]
     assert index.tolist() == expected_index
     assert outside.tolist() == expected_outside
+
+
+def test_bin_count_at_the_limit_is_accepted() -> None:
+    spec = BinSpec.parse(f"age=0..100/{MAX_BINS}")
+    assert MAX_BINS == 10_000
+    assert len(spec.labels()) == MAX_BINS
+
+
+def test_too_many_equal_width_bins_are_refused_before_any_edge_is_made() -> None:
+    with pytest.raises(ParameterError) as caught:
+        BinSpec.parse("age=0..100/20000000")
+    assert str(caught.value) == (
+        "bin spec for column 'age' has 20000000 bins, more than the limit of "
+        "10000; declare fewer, wider bins"
+    )
+
+
+def test_edges_at_the_limit_are_accepted_and_one_more_is_refused() -> None:
+    spec = BinSpec(column="x", edges=tuple(range(MAX_BINS)))
+    assert len(spec.labels()) == MAX_BINS - 1
+    with pytest.raises(ParameterError) as caught:
+        BinSpec.parse("x=" + ",".join(map(str, range(MAX_BINS + 1))))
+    assert str(caught.value) == (
+        "bin spec for column 'x' has 10001 edges, more than the limit of 10000; "
+        "declare fewer, wider bins"
+    )

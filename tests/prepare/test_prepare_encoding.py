@@ -156,14 +156,14 @@ def test_too_many_categories_message() -> None:
     for fragment in [
         "column 'AGEP' has 93 distinct values",
         "limit of 92",
-        "--bin AGEP=E1,E2,...,En",
-        "--bin AGEP=0,18,30,65,120",
-        "--bin AGEP=LOW..HIGH/COUNT",
+        "--bin AGEP=EDGE1,EDGE2,...,EDGEn (explicit edges)",
+        "--bin AGEP=LOW..HIGH/COUNT (equal width over bounds you declare)",
         "--max-categories",
     ]:
         assert fragment in message
-    # The message must not suggest bounds taken from the data.
-    for data_extreme in ["1000", "1092"]:
+    # The message must not suggest bounds taken from the data, nor edges that
+    # only fit an age.
+    for data_extreme in ["1000", "1092", "0,18"]:
         assert data_extreme not in message
 
 

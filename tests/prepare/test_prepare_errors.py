@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from synthcase.errors import DataError, ParameterError
-from synthcase.prepare import BinSpec, ReadOptions, load_table
+from synthcase.prepare import BinSpec, ReadOptions, encode, load_table
 
 
 @pytest.mark.parametrize(
@@ -17,7 +17,12 @@ from synthcase.prepare import BinSpec, ReadOptions, load_table
     [
         pytest.param(b"", {}, ["'cases.csv' is empty", "header line"], id="empty"),
         pytest.param(b" \n\n ", {}, ["is empty"], id="blank"),
-        pytest.param(b"a,b\n", {}, ["no records"], id="header-only"),
+        pytest.param(
+            b"a,b\n",
+            {},
+            ["no records to release in 'cases.csv'", "header but no rows"],
+            id="header-only",
+        ),
         pytest.param(
             b"a,b\n1,2\n3,4,5\n",
             {},
@@ -57,7 +62,11 @@ from synthcase.prepare import BinSpec, ReadOptions, load_table
         pytest.param(
             b"age,sex\n1,F\n",
             {"columns": ("age", "Sex")},
-            ["no column 'Sex'", "available columns are age, sex", "--columns"],
+            [
+                "column 'Sex' is not in cases.csv",
+                "its columns are age, sex",
+                "--columns",
+            ],
             id="unknown-column",
         ),
         pytest.param(
@@ -135,6 +144,11 @@ def test_bad_dataframes(source: pd.DataFrame, fragments: list[str]) -> None:
     ("options", "fragments"),
     [
         ({"columns": ()}, ["columns is empty"]),
+        ({"names": ()}, ["names is empty", "None"]),
+        ({"names": "age"}, ["single string 'age'"]),
+        ({"names": ("a", "b", "a")}, ["names names 'a' more than once"]),
+        ({"names": ("a", "")}, ["non-empty column name"]),
+        ({"names": ("a", " b")}, ["surrounding whitespace", "'b'"]),
         ({"columns": "AGEP"}, ["single string 'AGEP'", "('AGEP',)"]),
         ({"columns": ("a", "a")}, ["names 'a' more than once"]),
         ({"columns": ("a", "")}, ["non-empty column name"]),
@@ -180,3 +194,38 @@ def test_options_are_frozen_and_normalised() -> None:
     assert options.zero_is_absent("a") and not options.zero_is_absent("b")
     with pytest.raises(AttributeError):
         options.max_categories = 5  # type: ignore[misc]
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        pd.DataFrame({"age": [], "sex": []}, dtype=str),
+        pd.DataFrame({"age": pd.Series([], dtype="int64")}),
+    ],
+)
+def test_dataframe_without_records_is_refused(source: pd.DataFrame) -> None:
+    with pytest.raises(DataError) as caught:
+        load_table(source, ReadOptions())
+    assert str(caught.value).startswith(
+        "no records to release in the data; the data has a header but no rows"
+    )
+
+
+def test_encode_refuses_a_frame_without_records() -> None:
+    with pytest.raises(DataError, match="no records to release in the data"):
+        encode(pd.DataFrame({"a": []}, dtype=str), ReadOptions())
+
+
+def test_unknown_column_of_a_dataframe_names_the_data() -> None:
+    source = pd.DataFrame({"age": ["1"], "sex": ["F"]})
+    with pytest.raises(DataError) as caught:
+        load_table(source, ReadOptions(columns=("nope", "sex", "other")))
+    assert str(caught.value) == (
+        "columns 'nope', 'other' are not in the data; its columns are age, sex. "
+        "Fix the column names given to --columns"
+    )
+
+
+def test_empty_column_selection_is_refused() -> None:
+    with pytest.raises(ParameterError, match="columns is empty; name at least one"):
+        ReadOptions(columns=())

@@ -30,10 +30,13 @@ import numpy.typing as npt
 
 from synthcase.errors import ParameterError
 
-__all__ = ["BinSpec", "OutOfRange", "assign_bins", "format_edge"]
+__all__ = ["MAX_BINS", "BinSpec", "OutOfRange", "assign_bins", "format_edge"]
 
 OutOfRange = Literal["error", "clip", "absent"]
 """What to do with a binned value outside the declared edges."""
+
+MAX_BINS = 10_000
+"""Most intervals one bin spec may declare; more would only exhaust memory."""
 
 _SYNTAX = "COLUMN=E1,E2,...,En (explicit edges) or COLUMN=LOW..HIGH/COUNT (equal width)"
 
@@ -61,10 +64,11 @@ class BinSpec:
 
     Attributes:
         column: Name of the column to bin.
-        edges: Explicit interval edges, strictly increasing, at least two.
+        edges: Explicit interval edges, strictly increasing, at least two
+            and at most :data:`MAX_BINS`.
         lower: Lower bound of equal-width bins.
         upper: Upper bound of equal-width bins, above ``lower``.
-        count: Number of equal-width bins, at least one.
+        count: Number of equal-width bins, from 1 to :data:`MAX_BINS`.
 
     Raises:
         ParameterError: When neither or both forms are given, or an edge,
@@ -109,6 +113,11 @@ class BinSpec:
 
     def _check_edges(self) -> None:
         assert self.edges is not None
+        if len(self.edges) > MAX_BINS:
+            raise self._error(
+                f"has {len(self.edges)} edges, more than the limit of {MAX_BINS}; "
+                "declare fewer, wider bins"
+            )
         try:
             edges = tuple(float(e) for e in self.edges)
         except (TypeError, ValueError):
@@ -143,6 +152,13 @@ class BinSpec:
         if isinstance(count, bool) or not isinstance(count, int) or count < 1:
             raise self._error(
                 f"has count {count!r}; the number of bins must be a whole number >= 1"
+            )
+        if count > MAX_BINS:
+            # Checked before any edge is computed: the edges and labels of a
+            # huge count would fill the memory before anything else failed.
+            raise self._error(
+                f"has {count} bins, more than the limit of {MAX_BINS}; declare "
+                "fewer, wider bins"
             )
         object.__setattr__(self, "lower", lower)
         object.__setattr__(self, "upper", upper)

@@ -33,7 +33,7 @@ import pandas as pd
 from synthcase.errors import DataError
 from synthcase.prepare.binning import BinSpec, assign_bins, format_edge
 from synthcase.prepare.options import ReadOptions
-from synthcase.prepare.reading import read_frame, select_records
+from synthcase.prepare.reading import no_records, read_frame, select_records
 from synthcase.prepare.table import ABSENT, EncodedTable
 
 __all__ = ["encode", "load_table", "subject_ids", "to_frame"]
@@ -105,12 +105,15 @@ def encode(frame: pd.DataFrame, options: ReadOptions) -> EncodedTable:
         whose cells are all absent is kept, with no categories.
 
     Raises:
-        DataError: When a column is unnamed or named twice, a bin or
-            absent-zero column is missing, a binned cell is not a number or is
-            outside the declared edges (with ``out_of_range="error"``), or a
-            column has more distinct values than ``options.max_categories``.
+        DataError: When the frame has no records, a column is unnamed or
+            named twice, a bin or absent-zero column is missing, a binned cell
+            is not a number or is outside the declared edges (with
+            ``out_of_range="error"``), or a column has more distinct values
+            than ``options.max_categories``.
     """
     frame = select_records(frame, options)
+    if len(frame) == 0:
+        raise DataError(no_records("the data"))
     names = [str(name) for name in frame.columns]
     _check_columns(names, options)
     specs = options.bin_specs
@@ -225,12 +228,11 @@ def _encode_labels(
         raise DataError(
             f"column {name!r} has {len(uniques)} distinct values, more than the "
             f"limit of {options.max_categories}. If it is numeric, bin it with "
-            f"explicit edges, --bin {name}=E1,E2,...,En (for an age, e.g. "
-            f"--bin {name}=0,18,30,65,120), or with equal-width bins over bounds "
-            f"you declare, --bin {name}=LOW..HIGH/COUNT; choose edges and bounds "
-            "from what you know of the attribute, not from the data. Otherwise "
-            "leave the column out of --columns, or raise "
-            "--max-categories"
+            f"--bin {name}=EDGE1,EDGE2,...,EDGEn (explicit edges) or "
+            f"--bin {name}=LOW..HIGH/COUNT (equal width over bounds you "
+            "declare); choose edges and bounds from what you know of the "
+            "attribute, not from the data. Otherwise leave the column out of "
+            "--columns, or raise --max-categories"
         )
     labels = np.asarray(uniques, dtype=object)
     order = _natural_order(labels)

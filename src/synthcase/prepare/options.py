@@ -2,7 +2,8 @@
 
 :class:`ReadOptions` gathers every choice the read and prepare stage makes:
 which columns and records to use, which cells count as absent, how to split
-lines into fields and which numeric columns to bin. It is frozen and checked
+lines into fields, what the columns are called when a file has no header line
+and which numeric columns to bin. It is frozen and checked
 when built, so a bad setting fails before any sensitive data is read.
 """
 
@@ -43,6 +44,10 @@ class ReadOptions:
         subject_id: Column naming the privacy unit when one subject owns
             several rows (for example ``"victim_id"``); it is not an
             attribute and is never released. ``None``: each row is a unit.
+        names: Column names for a file without a header line, one per field:
+            then every line of the file is a record. ``None``: the first line
+            of a file names the columns. Ignored for a DataFrame, whose
+            columns are already named.
 
     Raises:
         ParameterError: When a setting is outside its allowed range.
@@ -57,6 +62,7 @@ class ReadOptions:
     max_categories: int = 100
     out_of_range: OutOfRange = "error"
     subject_id: str | None = None
+    names: tuple[str, ...] | None = None
 
     def __post_init__(self) -> None:
         if self.subject_id is not None and not str(self.subject_id).strip():
@@ -73,6 +79,8 @@ class ReadOptions:
                     "use all columns"
                 )
             object.__setattr__(self, "columns", columns)
+        if self.names is not None:
+            object.__setattr__(self, "names", _header_names(self.names))
         _check_count("record_limit", self.record_limit, optional=True)
         _check_count("max_categories", self.max_categories, optional=False)
         object.__setattr__(self, "null_tokens", _tokens(self.null_tokens))
@@ -158,6 +166,22 @@ def _names(setting: str, names: Iterable[str]) -> tuple[str, ...]:
             f"{setting} names {', '.join(map(repr, duplicates))} more than once; "
             "list each column once"
         )
+    return result
+
+
+def _header_names(names: Iterable[str]) -> tuple[str, ...]:
+    result = _names("names", names)
+    if not result:
+        raise ParameterError(
+            "names is empty; give one name per field of the file, e.g. "
+            "('age', 'sex'), or None when the file has a header line"
+        )
+    for name in result:
+        if name != name.strip():
+            raise ParameterError(
+                f"names holds {name!r} with surrounding whitespace; column names "
+                f"are stripped when read, so give {name.strip()!r}"
+            )
     return result
 
 
