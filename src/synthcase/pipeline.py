@@ -26,7 +26,7 @@ from typing import Any
 import pandas as pd
 
 from synthcase._version import __version__
-from synthcase.errors import ParameterError
+from synthcase.errors import BudgetError, DataError, ParameterError
 from synthcase.measure.aggregates import Aggregates
 from synthcase.measure.marginals import MarginalsRelease, measure_marginals
 from synthcase.measure.model import ModelSettings, measure_model
@@ -178,6 +178,12 @@ class Synthesizer:
         Returns:
             ``self``, now holding the protected aggregates.
         """
+        if self._measured is not None:
+            raise ParameterError(
+                "this synthesizer was already fitted: fitting again would spend "
+                "the budget a second time; create a new Synthesizer for another "
+                "release"
+            )
         read = read or ReadOptions()
         table = data if isinstance(data, EncodedTable) else load_sensitive(data, read)
         if self.model_settings is not None and table.subject_ids is not None:
@@ -188,6 +194,11 @@ class Synthesizer:
             )
         self._read = read
         measured = measure_marginals(table, self.dp, progress=progress)
+        if measured.aggregates.counts[0].size == 0:
+            raise BudgetError(
+                "no value passed the protection threshold, so there is nothing "
+                "to release; raise epsilon, use fewer columns or more records"
+            )
         if self.model_settings is not None:
             measurements = measure_model(
                 table,
@@ -295,6 +306,15 @@ class Synthesizer:
 def statement_from_metadata(metadata: Mapping[str, Any]) -> str:
     """``PRIVACY.md`` of a DP release, from its ``release.json`` content."""
     privacy = metadata.get("privacy", {})
+    if "resolution" in privacy and "epsilon" not in privacy:
+        from synthcase.measure.k_anonymity import k_anonymity_statement
+
+        mode = str(metadata.get("mode", "")).removeprefix("k-anonymity-")
+        return k_anonymity_statement(
+            int(privacy["resolution"]),
+            int(metadata.get("reporting_length", 3)),
+            mode or "aggregate-seeded",
+        )
     if "epsilon" not in privacy:
         return (
             "# Privacy statement\n\nThese synthetic records were derived from an "
@@ -420,6 +440,8 @@ def read_dict(read: ReadOptions | None) -> dict[str, Any]:
         "max_categories": read.max_categories,
         "record_limit": read.record_limit,
         "subject_id": read.subject_id,
+        "out_of_range": read.out_of_range,
+        "delimiter": read.delimiter,
     }
 
 
@@ -432,7 +454,13 @@ def load_release_aggregates(
     meta_path = tsv.parent / "release.json"
     metadata: dict[str, Any] = {}
     if meta_path.is_file():
-        metadata = json.loads(meta_path.read_text(encoding="utf-8"))
+        try:
+            metadata = json.loads(meta_path.read_text(encoding="utf-8"))
+        except json.JSONDecodeError as err:
+            raise DataError(
+                f"{str(meta_path)!r} is not valid JSON ({err.msg}, line "
+                f"{err.lineno}); restore it from the release or remove it"
+            ) from None
     aggregates = Aggregates.read_tsv(
         tsv,
         columns=metadata.get("columns"),

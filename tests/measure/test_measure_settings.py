@@ -17,8 +17,14 @@ BAD_SETTINGS: list[Any] = [
     pytest.param({"epsilon": -1}, r"epsilon is -1; it must be in", id="eps-neg"),
     pytest.param({"epsilon": math.inf}, r"epsilon is inf", id="eps-inf"),
     pytest.param({"epsilon": math.nan}, r"epsilon is nan", id="eps-nan"),
-    pytest.param({"delta": 0.0}, r"delta is 0.0; it must be in \(0, 1\)", id="delta-0"),
-    pytest.param({"delta": 1.0}, r"delta is 1.0; it must be in \(0, 1\)", id="delta-1"),
+    pytest.param(
+        {"delta": 0.0}, r"delta is 0.0; it must be in \(0, 0.01\)", id="delta-0"
+    ),
+    pytest.param(
+        {"delta": 0.5}, r"delta is 0.5; it must be in \(0, 0.01\)", id="delta-half"
+    ),
+    pytest.param({"epsilon": 1000.0}, r"above 100", id="epsilon-huge"),
+    pytest.param({"epsilon": True}, r"epsilon is True", id="epsilon-bool"),
     pytest.param({"delta": math.nan}, r"delta is nan", id="delta-nan"),
     pytest.param(
         {"reporting_length": 0}, r"reporting_length is 0; .* >= 1", id="length-0"
@@ -258,9 +264,16 @@ def test_custom_fixed_thresholds_are_used_as_given() -> None:
     assert settings.fixed_thresholds() == {2: 10.0, 3: 20.5}
 
 
-def test_fixed_thresholds_default_to_zero() -> None:
-    settings = DPSettings(epsilon=1.0, fabrication_mode="custom-fixed")
-    assert settings.fixed_thresholds() == {2: 0.0, 3: 0.0}
+def test_fixed_thresholds_default_to_zero_for_lengths_not_given() -> None:
+    settings = DPSettings(
+        epsilon=1.0, fabrication_mode="custom-fixed", thresholds={2: 5.0}
+    )
+    assert settings.fixed_thresholds() == {2: 5.0, 3: 0.0}
+
+
+def test_custom_fabrication_needs_thresholds() -> None:
+    with pytest.raises(ParameterError, match="needs thresholds"):
+        DPSettings(epsilon=1.0, fabrication_mode="custom-fixed")
 
 
 def test_shorthands_are_parsed() -> None:

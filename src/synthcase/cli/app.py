@@ -9,6 +9,7 @@ with status 2; ``--debug`` shows the traceback instead.
 from __future__ import annotations
 
 import logging
+import signal
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -21,6 +22,7 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
+from rich.text import Text
 
 from synthcase._version import __version__
 from synthcase.cli.config import (
@@ -58,6 +60,7 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    rich_markup_mode=None,
 )
 err = Console(stderr=True)
 out = Console()
@@ -77,6 +80,13 @@ Config = Annotated[
 ]
 Columns = Annotated[
     str | None, typer.Option("--columns", help="Columns to use, comma-separated.")
+]
+Names = Annotated[
+    str | None,
+    typer.Option(
+        "--names",
+        help="Column names for a file without a header line, comma-separated.",
+    ),
 ]
 Null = Annotated[
     list[str] | None,
@@ -172,8 +182,21 @@ WeightPercentile = Annotated[
     typer.Option("--weight-percentile", help="Weight percentile beyond R."),
 ]
 Unit = Annotated[
-    str, typer.Option("--unit", help="Name of the privacy unit in the statement.")
+    str,
+    typer.Option(
+        "--unit",
+        help="Name of the privacy unit in the statement, e.g. victim.",
+        callback=lambda value: _check_unit(value),
+    ),
 ]
+
+
+def _check_unit(value: str) -> str:
+    if not value or not value.strip():
+        raise typer.BadParameter("give a word such as 'record' or 'victim'")
+    return value.strip()
+
+
 Evaluate = Annotated[
     bool,
     typer.Option(
@@ -290,17 +313,24 @@ def _errors() -> Iterator[None]:
     except SynthcaseError as error:
         if _state["debug"]:
             raise
-        err.print(f"[bold red]error:[/] {error}", highlight=False, soft_wrap=True)
+        err.print(
+            Text.assemble(("error: ", "bold red"), str(error)),
+            highlight=False,
+            soft_wrap=True,
+        )
         raise typer.Exit(2) from None
     except KeyboardInterrupt:
-        err.print("interrupted; nothing was written")
+        err.print("interrupted; no release folder was left half-written")
         raise typer.Exit(130) from None
     except Exception as error:
         if _state["debug"]:
             raise
         err.print(
-            f"[bold red]unexpected error:[/] {type(error).__name__}: {error}. "
-            "Nothing was written; rerun with --debug for details.",
+            Text.assemble(
+                ("unexpected error: ", "bold red"),
+                f"{type(error).__name__}: {error}. No release folder was left "
+                "half-written; rerun with --debug for details.",
+            ),
             highlight=False,
             soft_wrap=True,
         )
@@ -335,6 +365,7 @@ def _progress() -> Iterator[Callable[[str, float], None]]:
 
 def _read_flags(**kw: Any) -> dict[str, Any]:
     return {
+        "names": split_list(kw.get("names")),
         "subject_id": kw.get("subject_id"),
         "columns": kw["columns"],
         "null_tokens": tuple(kw["null"]) if kw["null"] else None,
@@ -376,7 +407,9 @@ def _fit(
     # Refuse a bad output folder before spending any budget.
     check_output_folder(output, force=force, inputs=[source])
     if kw.get("evaluate"):
-        check_evaluation_folder(_evaluation_dir(output, kw), force=force)
+        check_evaluation_folder(
+            _evaluation_dir(output, kw), force=force, release=output, inputs=[source]
+        )
     synth = Synthesizer(
         dp,
         synthesis,
@@ -484,7 +517,9 @@ def _k_release(
     )
     check_output_folder(output, force=force, inputs=[source])
     if kw.get("evaluate"):
-        check_evaluation_folder(_evaluation_dir(output, kw), force=force)
+        check_evaluation_folder(
+            _evaluation_dir(output, kw), force=force, release=output, inputs=[source]
+        )
     table = load_sensitive(source, read)
     with _progress() as progress:
         release = release_k_anonymous(
@@ -505,7 +540,7 @@ def _evaluation_dir(output: Path, kw: dict[str, Any]) -> Path:
 
 def _summary(release: Release, folder: Path) -> None:
     privacy = release.metadata["privacy"]
-    table = Table(title=f"Release written to {folder}", show_header=False)
+    table = Table(title=Text(f"Release written to {folder}"), show_header=False)
     table.add_row("mode", release.mode)
     if "epsilon" in privacy:
         guarantee = f"epsilon {privacy['epsilon']:.4g}, delta {privacy['delta']:.3g}"
@@ -530,6 +565,7 @@ def run(
     force: Force = False,
     config: Config = None,
     columns: Columns = None,
+    names: Names = None,
     null: Null = None,
     absent_zero: AbsentZero = None,
     bins: Bins = None,
@@ -604,8 +640,12 @@ def run(
 
 def _evaluation_note(report: Path) -> None:
     out.print(
-        f"Evaluation written to {report.parent} (compares with the sensitive "
-        "data: [bold]do not share it[/]).",
+        Text.assemble(
+            f"Evaluation written to {report.parent} (compares with the sensitive "
+            "data: ",
+            ("do not share it", "bold"),
+            ").",
+        ),
         highlight=False,
         soft_wrap=True,
     )
@@ -618,6 +658,7 @@ def aggregate(
     force: Force = False,
     config: Config = None,
     columns: Columns = None,
+    names: Names = None,
     null: Null = None,
     absent_zero: AbsentZero = None,
     bins: Bins = None,
@@ -688,7 +729,9 @@ def evaluate_command(
             "--output", "-o", help="Evaluation folder (default: beside the release)."
         ),
     ] = None,
-    force: Force = False,
+    force: Annotated[
+        bool, typer.Option("--force", help="Replace an earlier evaluation.")
+    ] = False,
     resolution: Resolution = 10,
 ) -> None:
     """Compare a release with the sensitive data (the result is sensitive)."""
@@ -696,7 +739,9 @@ def evaluate_command(
         synthetic, aggregates, metadata = load_release(release_dir)
         read = read_options_from_release(metadata)
         target = output or default_evaluation_folder(release_dir)
-        check_evaluation_folder(target, force=force)
+        check_evaluation_folder(
+            target, force=force, release=release_dir, inputs=[sensitive]
+        )
         table = load_sensitive(sensitive, read)
         with _progress() as progress:
             report = run_evaluation(
@@ -778,7 +823,7 @@ def demo(
 def _no_flags() -> dict[str, Any]:
     """Every optional flag of :func:`run` left at its default."""
     names = [
-        "columns", "null", "absent_zero", "bins", "record_limit", "delimiter",
+        "columns", "names", "null", "absent_zero", "bins", "record_limit", "delimiter",
         "max_categories", "out_of_range", "delta", "reporting_length",
         "percentile", "percentile_share", "record_count_share", "accuracy_mode",
         "sigma_proportions", "fabrication_mode", "thresholds", "records",
@@ -787,8 +832,14 @@ def _no_flags() -> dict[str, Any]:
     return dict.fromkeys(names)
 
 
+def _terminate(signum: int, frame: object) -> None:
+    # Turn SIGTERM into KeyboardInterrupt so staged folders are cleaned up.
+    raise KeyboardInterrupt
+
+
 def main() -> None:
     """Entry point of the ``synthcase`` script."""
+    signal.signal(signal.SIGTERM, _terminate)
     try:
         app()
     except SystemExit as exit_:

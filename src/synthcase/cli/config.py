@@ -37,7 +37,7 @@ from synthcase.synthesize.aggregate_seeded import SynthesisSettings
 
 __all__ = ["build_dp", "build_read", "build_synthesis", "load_config", "split_list"]
 
-_SECTIONS = {"read", "dp", "synthesis", "release"}
+_SECTIONS = {"read", "dp", "synthesis"}
 
 
 def load_config(path: Path | None) -> dict[str, dict[str, Any]]:
@@ -49,6 +49,10 @@ def load_config(path: Path | None) -> dict[str, dict[str, Any]]:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise ParameterError(f"config file {str(path)!r} does not exist") from None
+    except (OSError, UnicodeDecodeError) as err:
+        raise ParameterError(
+            f"config file {str(path)!r} cannot be read ({err}); pass a TOML file"
+        ) from None
     except tomllib.TOMLDecodeError as err:
         raise ParameterError(
             f"config file {str(path)!r} is not valid TOML: {err}"
@@ -106,8 +110,11 @@ def build_read(config: Mapping[str, Any], **flags: Any) -> ReadOptions:
         "max_categories",
         "out_of_range",
         "subject_id",
+        "names",
     }
     _check_keys("read", values, allowed)
+    if "names" in values:
+        values["names"] = split_list(values["names"])
     if "columns" in values:
         values["columns"] = split_list(values["columns"])
     if "null_tokens" in values:
@@ -119,6 +126,8 @@ def build_read(config: Mapping[str, Any], **flags: Any) -> ReadOptions:
         )
     elif isinstance(zero, list):
         values["absent_zero"] = tuple(zero)
+    if isinstance(values.get("bins"), str):
+        values["bins"] = [values["bins"]]
     if "bins" in values:
         values["bins"] = tuple(
             b if isinstance(b, BinSpec) else BinSpec.parse(str(b))

@@ -8,6 +8,9 @@ a sibling folder whose name says it is sensitive.
 from __future__ import annotations
 
 import json
+import os
+import shutil
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -28,7 +31,17 @@ __all__ = [
 ]
 
 EVALUATION_SUFFIX = ".sensitive_evaluation"
-_EVALUATION_FILES = {"report.html", "evaluation.json"}
+_EVALUATION_FILES = {
+    "report.html",
+    "evaluation.json",
+    "scores.csv",
+    "fidelity_by_bucket.csv",
+    "fidelity_by_length.csv",
+    "leakage_by_length.csv",
+    "linkable_columns.csv",
+    "linkable_values.csv",
+    "sensitive_risk_by_length.csv",
+}
 
 
 def default_evaluation_folder(release: Path) -> Path:
@@ -37,18 +50,45 @@ def default_evaluation_folder(release: Path) -> Path:
     return release.with_name(release.name + EVALUATION_SUFFIX)
 
 
-def check_evaluation_folder(folder: Path, *, force: bool) -> None:
-    """Refuse to overwrite anything but an earlier evaluation (with ``force``)."""
-    if not folder.exists():
+def check_evaluation_folder(
+    folder: Path,
+    *,
+    force: bool,
+    release: Path | None = None,
+    inputs: list[Path] | None = None,
+) -> None:
+    """Refuse an evaluation folder that would mix with what is shared or lose data.
+
+    Raises:
+        OutputError: When the folder is, contains or lies inside the release
+            folder, contains an input, holds files that are not an
+            evaluation, or holds an evaluation and ``force`` is not given.
+    """
+    target = folder.resolve()
+    if release is not None:
+        shared = release.resolve()
+        if target == shared or shared in target.parents or target in shared.parents:
+            raise OutputError(
+                f"the evaluation folder {str(folder)!r} overlaps the release "
+                f"folder {str(release)!r}; the evaluation compares with the "
+                "sensitive data and must stay apart from what is shared, so "
+                "choose another folder"
+            )
+    for source in inputs or []:
+        source = source.resolve()
+        if target == source or target in source.parents:
+            raise OutputError(
+                f"the evaluation folder {str(folder)!r} contains the input "
+                f"{str(source)!r}; choose another folder"
+            )
+    if not target.exists():
         return
-    if not folder.is_dir():
+    if not target.is_dir():
         raise OutputError(f"the evaluation path {str(folder)!r} is a file")
-    names = {p.name for p in folder.iterdir()}
+    names = {p.name for p in target.iterdir()}
     if not names:
         return
-    foreign = sorted(
-        n for n in names if n not in _EVALUATION_FILES and not n.endswith(".csv")
-    )
+    foreign = sorted(names - _EVALUATION_FILES)
     if foreign:
         raise OutputError(
             f"the evaluation folder {str(folder)!r} holds other files "
@@ -80,8 +120,20 @@ def run_evaluation(
         resolution=resolution,
         progress=progress,
     )
-    folder.mkdir(parents=True, exist_ok=True)
-    return write_evaluation(evaluation, folder)
+    # Write into a staging folder and move it into place, so an interrupted
+    # run never leaves half an evaluation.
+    target = folder.resolve()
+    target.parent.mkdir(parents=True, exist_ok=True)
+    stage = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
+    try:
+        write_evaluation(evaluation, stage)
+        if target.exists():
+            shutil.rmtree(target)
+        os.replace(stage, target)
+    except BaseException:
+        shutil.rmtree(stage, ignore_errors=True)
+        raise
+    return target / "report.html"
 
 
 def read_options_from_release(metadata: dict[str, Any]) -> ReadOptions:
@@ -101,6 +153,8 @@ def read_options_from_release(metadata: dict[str, Any]) -> ReadOptions:
         bins=tuple(BinSpec.parse(b) for b in read.get("bins") or ()),
         max_categories=int(read.get("max_categories") or 100),
         record_limit=read.get("record_limit"),
+        out_of_range=read.get("out_of_range") or "error",
+        delimiter=read.get("delimiter"),
     )
 
 
@@ -112,7 +166,13 @@ def load_release(folder: Path) -> tuple[pd.DataFrame, Aggregates, dict[str, Any]
             f"{str(folder)!r} has no release.json; pass a release folder written "
             "by synthcase"
         )
-    metadata = json.loads(meta_path.read_text(encoding="utf-8"))
+    try:
+        metadata = json.loads(meta_path.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as err:
+        raise DataError(
+            f"{str(meta_path)!r} is not valid JSON ({err.msg}, line {err.lineno}); "
+            "restore it from the release"
+        ) from None
     synthetic_path = folder / "synthetic.csv"
     if not synthetic_path.is_file():
         raise DataError(

@@ -175,6 +175,12 @@ def measure_marginals(
     unit_count, count_scale, units_rho = gaussian_count(n_units, rho_units)
     logger.info("unit count protected with Gaussian noise, scale %.4g", count_scale)
     delta = settings.delta if settings.delta is not None else default_delta(unit_count)
+    if delta >= 1.0 / max(unit_count, 1):
+        raise BudgetError(
+            f"delta {delta:.3g} is not below 1/n for the protected count n = "
+            f"{unit_count}; such a delta could release a whole record outright. "
+            "Pass a smaller --delta (for example 1e-6) or use more records"
+        )
     choose_links = linked and settings.link_bound is None
     plan = plan_budget(
         epsilon=settings.epsilon,

@@ -121,8 +121,14 @@ class DPSettings:
         object.__setattr__(self, "fabrication_mode", _fabrication(self))
         object.__setattr__(self, "thresholds", dict(self.thresholds))
         _check_range("epsilon", self.epsilon, 0.0, math.inf, "--epsilon 1")
+        if self.epsilon > MAX_EPSILON:
+            raise ParameterError(
+                f"epsilon is {self.epsilon}; above {MAX_EPSILON:g} the noise is too "
+                "small to protect anyone and the accounting overflows; choose "
+                "epsilon between 0.1 and 10 for a meaningful guarantee"
+            )
         if self.delta is not None:
-            _check_range("delta", self.delta, 0.0, 1.0, "--delta 1e-6")
+            _check_range("delta", self.delta, 0.0, MAX_DELTA, "--delta 1e-6")
         if not isinstance(self.reporting_length, int) or self.reporting_length < 1:
             raise ParameterError(
                 f"reporting_length is {self.reporting_length!r}; it must be a whole "
@@ -183,6 +189,12 @@ class DPSettings:
     def _check_thresholds(self) -> None:
         mode = self.fabrication_mode
         custom = mode in (FabricationMode.CUSTOM_FIXED, FabricationMode.CUSTOM_ADAPTIVE)
+        if custom and not self.thresholds and self.reporting_length > 1:
+            raise ParameterError(
+                f"fabrication mode {mode.value!r} needs thresholds for lengths "
+                f"2..{self.reporting_length}; pass for example --thresholds "
+                "2:10,3:20 (fixed) or 2:0.1,3:0.5 (adaptive)"
+            )
         if not custom:
             if self.thresholds:
                 raise ParameterError(
@@ -250,9 +262,20 @@ def _flag(name: str) -> str:
     return name.replace("_", "-")
 
 
+MAX_EPSILON = 100.0
+"""Largest epsilon accepted: beyond it the guarantee means nothing."""
+
+MAX_DELTA = 0.01
+"""Largest delta accepted; a release also needs delta below 1 / n."""
+
+
 def _check_range(name: str, value: float, low: float, high: float, hint: str) -> None:
     """Require ``low < value < high`` (open interval), naming the fix."""
-    if not isinstance(value, int | float) or not (low < value < high):
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, int | float)
+        or not (low < value < high)
+    ):
         bounds = f"({low:g}, {'inf' if math.isinf(high) else f'{high:g}'})"
         raise ParameterError(
             f"{name} is {value!r}; it must be in {bounds}, for example {hint}"

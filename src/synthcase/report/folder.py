@@ -80,7 +80,7 @@ def check_output_folder(
     if not force:
         raise OutputError(
             f"the output folder {str(folder)!r} already holds a release; pass "
-            "--force (force=True) to replace it, or choose another folder"
+            "--force to replace it, or choose another folder"
         )
 
 

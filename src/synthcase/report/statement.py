@@ -15,6 +15,8 @@ __all__ = ["dp_statement"]
 
 
 def _odds(epsilon: float) -> str:
+    if epsilon > 700:  # e^epsilon overflows a float; say it in powers of ten
+        return f"10^{epsilon / math.log(10):.0f}"
     factor = math.exp(epsilon)
     return f"{factor:.3g}" if factor < 1000 else f"{factor:.3e}"
 
@@ -44,6 +46,13 @@ def dp_statement(
         synthetic_records: Number of synthetic records.
         parameters: Declared choices shown as public (bins, null tokens).
     """
+    synthetic_text = (
+        f"- `synthetic.csv`: {synthetic_records:,} synthetic records built only "
+        "from those\n  noisy counts. They do not describe real people; they "
+        "reproduce the\n  patterns the counts show.\n"
+        if synthetic_records
+        else ""
+    )
     bins = parameters.get("bins") or []
     bin_text = (
         "Numeric columns were grouped into intervals the data steward declared "
@@ -59,10 +68,7 @@ def dp_statement(
   attribute values (for example "age 18-29 and female") across the columns
   {", ".join(f"`{c}`" for c in columns)}, each with random noise added, and a
   noisy count of the records ({record_count:,}).
-- `synthetic.csv`: {synthetic_records:,} synthetic records built only from those
-  noisy counts. They do not describe real people; they reproduce the
-  patterns the counts show.
-- `release.json`: every setting and the full privacy accounting.
+{synthetic_text}- `release.json`: every setting and the full privacy accounting.
 
 ## The protection
 

@@ -42,6 +42,9 @@ logger = logging.getLogger(__name__)
 
 FloatArray = npt.NDArray[np.floating[Any]]
 
+MAX_RECORDS = 10_000_000
+"""Most synthetic records one run makes."""
+
 _TABLE_LIMIT = 200_000_000
 """Largest number of cells of the extension tables (about 800 MB)."""
 
@@ -78,6 +81,20 @@ class SynthesisSettings:
         if not 0 <= self.weight_percentile <= 100:
             raise ParameterError(
                 f"weight_percentile is {self.weight_percentile}; it must be in 0..100"
+            )
+        if self.seed is not None and (
+            isinstance(self.seed, bool)
+            or not isinstance(self.seed, int)
+            or self.seed < 0
+        ):
+            raise ParameterError(
+                f"seed is {self.seed!r}; it must be a whole number >= 0, for "
+                "example --seed 7"
+            )
+        if self.records is not None and self.records > MAX_RECORDS:
+            raise ParameterError(
+                f"records is {self.records:,}; at most {MAX_RECORDS:,} synthetic "
+                "records can be made in one run"
             )
         if self.batch_size < 1:
             raise ParameterError(f"batch_size is {self.batch_size}; it must be >= 1")
