@@ -2,11 +2,12 @@
 
 Called by ``bench_dp_quality.py`` as
 ``/work/pgm-venv/bin/python _peer_pgm.py MECH CODES DOMAIN EPS DELTA OUT``.
-The mechanisms and the ``mbi`` package they were written against are imported
-from a local copy of the private-pgm repository (``PGM_MECHANISMS``, default
-``/tmp/pgm/mechanisms``; ``PGM_SRC``, default ``/tmp/pgm/src``; set it empty
-to use the installed ``mbi``); nothing of it is kept here. Prints one JSON
-line: seconds and peak memory.
+The mechanisms are imported from a local copy of the private-pgm repository
+(``PGM_MECHANISMS``, default ``/tmp/pgm/mechanisms``; nothing of it is kept
+here) and run against the ``mbi`` installed in the virtualenv, which must
+match them: ``mbi==1.0.0`` with ``jax==0.7.0``, ``pandas<3`` and
+``matplotlib`` (``PGM_SRC`` may point at the copy's ``src`` instead). Prints
+one JSON line: seconds, CPU seconds and peak memory.
 """
 
 from __future__ import annotations
@@ -26,8 +27,8 @@ jax.config.update("jax_enable_compilation_cache", False)
 import pandas as pd  # noqa: E402
 
 sys.path.insert(0, os.environ.get("PGM_MECHANISMS", "/tmp/pgm/mechanisms"))
-if os.environ.get("PGM_SRC", "/tmp/pgm/src"):
-    sys.path.insert(0, os.environ.get("PGM_SRC", "/tmp/pgm/src"))
+if os.environ.get("PGM_SRC"):
+    sys.path.insert(0, os.environ["PGM_SRC"])
 
 from mbi import Dataset, Domain  # noqa: E402
 
