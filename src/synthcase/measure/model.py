@@ -34,7 +34,6 @@ tables, the public domains and the privately chosen structure.
 
 from __future__ import annotations
 
-import itertools
 import logging
 import math
 from collections.abc import Mapping, Sequence
@@ -43,13 +42,21 @@ from typing import Any
 
 import numpy as np
 import numpy.typing as npt
-import opendp.prelude as dp
 
 from synthcase.errors import BudgetError, DataError, ParameterError
+from synthcase.measure._model_structure import (
+    SCORE_SENSITIVITY,
+    Selector,
+    contingency,
+    domain_codes,
+    merge_map,
+    noisy_max,
+    thicken_pairs,
+)
 from synthcase.measure.aggregates import Aggregates
 from synthcase.measure.budget import Accountant
-from synthcase.measure.noise import NoiseSwitch, gaussian_counts, scale_for_rho
-from synthcase.prepare.table import ABSENT, EncodedTable
+from synthcase.measure.noise import gaussian_counts, scale_for_rho
+from synthcase.prepare.table import EncodedTable
 from synthcase.progress import Progress, no_progress
 
 __all__ = [
@@ -64,9 +71,6 @@ __all__ = [
 logger = logging.getLogger(__name__)
 
 FloatArray = npt.NDArray[np.float64]
-
-_SCORE_SENSITIVITY = 2.0
-"""L-infinity sensitivity of the selection scores (see the module docstring)."""
 
 _SECONDS_PER_CLIQUE = 1e-4
 _SECONDS_PER_CELL = 1e-7
@@ -358,7 +362,7 @@ def measure_model(
             "max_model_cells, lower max_clique_size or max_clique_cells, bin "
             "columns more coarsely or use fewer columns"
         )
-    codes = _domain_codes(table, domains)
+    codes = domain_codes(table, domains)
     d = len(sizes)
     steps = d - 1
 
@@ -372,12 +376,12 @@ def measure_model(
     rho_cliques = usable - rho_one - rho_select if steps else 0.0
     one_scale = scale_for_rho(math.sqrt(d), rho_one)
     select_scale = (
-        scale_for_rho(_SCORE_SENSITIVITY, rho_select / steps) if steps else 0.0
+        scale_for_rho(SCORE_SENSITIVITY, rho_select / steps) if steps else 0.0
     )
     clique_scale = scale_for_rho(math.sqrt(steps), rho_cliques) if steps else 0.0
     planned = d / (2 * one_scale**2)
     if steps:
-        planned += steps * (_SCORE_SENSITIVITY / select_scale) ** 2 / 2
+        planned += steps * (SCORE_SENSITIVITY / select_scale) ** 2 / 2
         planned += steps / (2 * clique_scale**2)
     if planned > rho:
         raise BudgetError(
@@ -411,7 +415,7 @@ def measure_model(
 
     # Merge rare values (post-processing of the one-way tables).
     merged = tuple(
-        _merge_map(t.values, one_scale * settings.merge_below) for t in one_way
+        merge_map(t.values, one_scale * settings.merge_below) for t in one_way
     )
     codes = np.stack([m[codes[:, j]] for j, m in enumerate(merged)], axis=1)
     sizes = tuple(int(m.max()) + 1 for m in merged)
@@ -429,12 +433,12 @@ def measure_model(
     parents: list[int] = []
     separators: list[tuple[int, ...]] = []
     if steps:
-        selector = _Selector(codes, sizes, merged_one, clique_scale, settings)
+        selector = Selector(codes, sizes, merged_one, clique_scale, settings)
         step_rho = 0.0
         for step in range(steps):
             progress("measuring model: choosing cliques", step / steps)
             candidates, scores = selector.candidates()
-            pick, step_rho = _noisy_max(scores, select_scale)
+            pick, step_rho = noisy_max(scores, select_scale)
             clique, separator, parent = selector.add(candidates[pick])
             chosen.append(clique)
             separators.append(separator)
@@ -449,7 +453,9 @@ def measure_model(
         )
 
     # Thickening: a public decision from the structure and noisy totals.
-    model_cliques, extra_pairs, model_separators = _thicken(chosen, separators, parents)
+    model_cliques, extra_pairs, model_separators = thicken_pairs(
+        chosen, separators, parents
+    )
     tables = chosen + [p for _, p in extra_pairs]
     thick_scale = (
         scale_for_rho(math.sqrt(len(tables)), rho_cliques) if extra_pairs else 0.0
@@ -481,7 +487,7 @@ def measure_model(
     cliques: list[NoisyTable] = []
     extra: list[NoisyTable] = []
     if steps:
-        true = [_contingency(codes, cl, sizes) for cl in tables]
+        true = [contingency(codes, cl, sizes) for cl in tables]
         flat, spent = gaussian_counts(
             np.concatenate([t.ravel() for t in true]).astype(np.int64),
             math.sqrt(len(tables)),
@@ -515,178 +521,3 @@ def measure_model(
         settings=settings,
         rho=total_spent,
     )
-
-
-def _thicken(
-    chosen: list[tuple[int, ...]],
-    separators: list[tuple[int, ...]],
-    parents: list[int],
-) -> tuple[
-    list[tuple[int, ...]], list[tuple[int, tuple[int, ...]]], list[tuple[int, ...]]
-]:
-    """Triangles from the pair cliques: ``(a, c)`` grows to ``(a, b, c)``.
-
-    ``b`` is another column of the parent clique, so the separator ``(a, b)``
-    lies inside the parent's clique and the tree keeps the running
-    intersection property. Returns the model cliques, the extra pairs
-    ``(clique, (b, c))`` and the new separators; uses only the structure.
-    """
-    cliques = list(chosen)
-    extra: list[tuple[int, tuple[int, ...]]] = []
-    seps = list(separators)
-    for i, clique in enumerate(chosen):
-        if len(clique) != 2 or parents[i] < 0:
-            continue
-        a = separators[i][0]
-        c = clique[0] if clique[1] == a else clique[1]
-        b = next(x for x in chosen[parents[i]] if x != a)
-        cliques[i] = tuple(sorted((a, b, c)))
-        seps[i] = tuple(sorted((a, b)))
-        extra.append((i, tuple(sorted((b, c)))))
-    return cliques, extra, seps
-
-
-def _merge_map(values: FloatArray, below: float) -> npt.NDArray[np.int64]:
-    """Cell of each value in the merged domain: kept values, merged, other.
-
-    Values (not the *other* cell) whose noisy count is below ``below`` share
-    one cell; reads protected counts only.
-    """
-    rare = values[:-1] < below
-    if rare.sum() <= 1:
-        return np.arange(values.size, dtype=np.int64)
-    kept = int((~rare).sum())
-    cells = np.empty(values.size, dtype=np.int64)
-    cells[:-1][~rare] = np.arange(kept)
-    cells[:-1][rare] = kept
-    cells[-1] = kept + 1
-    return cells
-
-
-def _domain_codes(
-    table: EncodedTable, domains: tuple[tuple[str, ...], ...]
-) -> npt.NDArray[np.int64]:
-    """Recode the table onto the public domains; absent or suppressed -> other."""
-    out = np.empty(table.codes.shape, dtype=np.int64)
-    for j, labels in enumerate(domains):
-        position = {label: i for i, label in enumerate(labels)}
-        translate = np.array(
-            [position.get(label, len(labels)) for label in table.categories[j]]
-            + [len(labels)],
-            dtype=np.int64,
-        )
-        column = table.codes[:, j].astype(np.int64)
-        # ABSENT (-1) indexes the last entry: the other cell.
-        out[:, j] = translate[np.where(column == ABSENT, -1, column)]
-    return out
-
-
-def _contingency(
-    codes: npt.NDArray[np.int64], columns: tuple[int, ...], sizes: tuple[int, ...]
-) -> npt.NDArray[np.int64]:
-    """Exact table of ``columns`` (sensitive)."""
-    shape = tuple(sizes[c] for c in columns)
-    keys = np.ravel_multi_index(tuple(codes[:, c] for c in columns), shape)
-    return np.bincount(keys, minlength=math.prod(shape)).reshape(shape)
-
-
-def _noisy_max(scores: FloatArray, scale: float) -> tuple[int, float]:
-    """Index of the noisy largest score and its rho (OpenDP's noisy max).
-
-    Guarantee: ``(sensitivity / scale)^2 / 2``-zCDP when neighbouring data
-    sets move every score by at most the sensitivity (Gumbel noise, bounded
-    range analysis of Cesar & Rogers 2021 as OpenDP's map applies it).
-    """
-    meas = dp.m.make_noisy_max(
-        dp.vector_domain(dp.atom_domain(T=float, nan=False)),
-        dp.linf_distance(T=float),
-        dp.zero_concentrated_divergence(),
-        scale=scale,
-    )
-    spent = float(meas.map(_SCORE_SENSITIVITY))
-    if not NoiseSwitch.enabled:
-        return int(np.argmax(scores)), spent
-    return int(meas([float(s) for s in scores])), spent
-
-
-class _Selector:
-    """Grows the junction tree; holds the sensitive scores (never released)."""
-
-    def __init__(
-        self,
-        codes: npt.NDArray[np.int64],
-        sizes: tuple[int, ...],
-        one_way: tuple[NoisyTable, ...],
-        clique_scale: float,
-        settings: ModelSettings,
-    ) -> None:
-        self.codes = codes
-        self.sizes = sizes
-        self.settings = settings
-        # The one-way estimates are protected, so using them costs nothing.
-        self.marginals = [_distribution(t.values) for t in one_way]
-        # Expected L1 error of measuring one cell (AIM's bias term).
-        self.cell_noise = (
-            math.sqrt(2.0 / math.pi) * clique_scale * settings.noise_penalty
-        )
-        self.in_tree = [0]
-        self.cliques: list[tuple[int, ...]] = []
-        self.cache: dict[tuple[int, tuple[int, ...]], float] = {}
-
-    def parent_sets(self) -> list[tuple[int, ...]]:
-        """Single columns of the tree and column sets sharing a clique."""
-        found: set[tuple[int, ...]] = {(c,) for c in self.in_tree}
-        largest = self.settings.max_clique_size - 1
-        for clique in self.cliques:
-            for size in range(2, min(len(clique), largest) + 1):
-                found.update(itertools.combinations(clique, size))
-        return sorted(found)
-
-    def candidates(self) -> tuple[list[tuple[int, tuple[int, ...]]], FloatArray]:
-        outside = [c for c in range(len(self.sizes)) if c not in self.in_tree]
-        pairs: list[tuple[int, tuple[int, ...]]] = []
-        for parent in self.parent_sets():
-            cells = math.prod(self.sizes[c] for c in parent)
-            for c in outside:
-                if cells * self.sizes[c] <= self.settings.max_clique_cells:
-                    pairs.append((c, parent))
-        if not pairs:
-            # A single column always fits: keep the tree connected.
-            pairs = [(c, (self.in_tree[0],)) for c in outside]
-        scores = np.array([self.score(c, s) for c, s in pairs], dtype=np.float64)
-        return pairs, scores
-
-    def score(self, column: int, parent: tuple[int, ...]) -> float:
-        """L1 gain of linking ``column`` to ``parent``, less the noise it adds."""
-        key = (column, parent)
-        if key not in self.cache:
-            clique = tuple(sorted((*parent, column)))
-            joint = _contingency(self.codes, clique, self.sizes).astype(np.float64)
-            axis = clique.index(column)
-            rest = joint.sum(axis=axis, keepdims=True)
-            shape = [1] * joint.ndim
-            shape[axis] = self.sizes[column]
-            independent = rest * self.marginals[column].reshape(shape)
-            gain = float(np.abs(joint - independent).sum())
-            self.cache[key] = gain - self.cell_noise * joint.size
-        return self.cache[key]
-
-    def add(
-        self, choice: tuple[int, tuple[int, ...]]
-    ) -> tuple[tuple[int, ...], tuple[int, ...], int]:
-        column, parent = choice
-        clique = tuple(sorted((*parent, column)))
-        host = -1
-        for i, existing in enumerate(self.cliques):
-            if set(parent) <= set(existing):
-                host = i
-                break
-        self.cliques.append(clique)
-        self.in_tree.append(column)
-        return clique, tuple(sorted(parent)) if host >= 0 else (), host
-
-
-def _distribution(values: FloatArray) -> FloatArray:
-    """A probability vector from noisy counts (post-processing)."""
-    clipped = np.maximum(values, 0.0) + 1e-9
-    return np.asarray(clipped / clipped.sum(), dtype=np.float64)
