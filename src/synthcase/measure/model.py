@@ -14,8 +14,16 @@ step done by OpenDP and accounted in zCDP:
    ``S + C`` is from what the tree would assume without the step (``C``
    independent of ``S``), minus the noise that measuring the larger table
    would add.
-3. *measure*: the table of every chosen clique ``S + C`` is measured with
-   discrete Gaussian noise, all ``d - 1`` tables as one vector.
+3. *thicken* (public): when the noise is small enough, each pair clique
+   ``(a, c)`` also gets the pair ``(b, c)`` with the other column ``b`` of its
+   parent clique, so the tree of pairs becomes a tree of triangles. The rule
+   reads only the noise scale, the structure and the noisy record count.
+4. *measure*: the table of every chosen clique ``S + C`` and every
+   thickening pair is measured with discrete Gaussian noise, all ``T``
+   tables as one vector.
+
+Before step 2, values whose noisy one-way count is small are merged into one
+cell per column (as MST does), so the cliques are measured on fewer cells.
 
 Domains are public: a column's domain is the values the aggregates released
 at length 1 (already protected), or its declared bins when the caller passes
@@ -27,7 +35,8 @@ tables moves by ``sqrt(T)`` in L2 norm, and a score of step 2 by at most 2
 probability vector).
 
 Guarantee: ``rho``-zCDP under adding or removing one record, where ``rho`` is
-the sum of the three OpenDP privacy maps, all recorded in the accountant.
+the sum of the three OpenDP privacy maps (steps 1, 2 and 4), all recorded
+in the accountant.
 The result, :class:`ModelMeasurements`, holds only protected data: noisy
 tables, the public domains and the privately chosen structure.
 """
