@@ -41,6 +41,7 @@ from synthcase.cli.evaluation import (
 )
 from synthcase.errors import ParameterError, SynthcaseError
 from synthcase.k_anonymity import K_MODES, KAnonymitySettings, release_k_anonymous
+from synthcase.measure.settings import DPSettings
 from synthcase.pipeline import (
     DEFAULT_MODEL_SHARE,
     Release,
@@ -378,25 +379,26 @@ def _read_flags(**kw: Any) -> dict[str, Any]:
     }
 
 
+_DP_FLAGS = (
+    "epsilon", "delta", "reporting_length", "percentile", "percentile_share",
+    "record_count_share", "accuracy_mode", "sigma_proportions", "fabrication_mode",
+    "thresholds",
+)  # fmt: skip
+
+
+def _dp_settings(
+    config: dict[str, dict[str, Any]], kw: dict[str, Any], **extra: Any
+) -> DPSettings:
+    """DPSettings from the [dp] table and the command's DP flags."""
+    return build_dp(config["dp"], **{k: kw.get(k) for k in _DP_FLAGS}, **extra)
+
+
 def _fit(
     source: Path, output: Path, force: bool, kw: dict[str, Any]
 ) -> tuple[Synthesizer, EncodedTable]:
     config = load_config(kw["config"])
     read = build_read(config["read"], **_read_flags(**kw))
-    dp = build_dp(
-        config["dp"],
-        epsilon=kw["epsilon"],
-        delta=kw["delta"],
-        reporting_length=kw["reporting_length"],
-        percentile=kw["percentile"],
-        percentile_share=kw["percentile_share"],
-        record_count_share=kw["record_count_share"],
-        accuracy_mode=kw["accuracy_mode"],
-        sigma_proportions=kw["sigma_proportions"],
-        fabrication_mode=kw["fabrication_mode"],
-        thresholds=kw["thresholds"],
-        model_share=_model_share(kw, config["dp"]),
-    )
+    dp = _dp_settings(config, kw, model_share=_model_share(kw, config["dp"]))
     synthesis = build_synthesis(
         config["synthesis"],
         records=kw.get("records"),
@@ -462,20 +464,7 @@ def _linked_release(
 
     config = load_config(kw["config"])
     read = build_read(config["read"], **_read_flags(**kw))
-    dp = build_dp(
-        config["dp"],
-        epsilon=kw["epsilon"],
-        delta=kw["delta"],
-        reporting_length=kw["reporting_length"],
-        percentile=kw["percentile"],
-        percentile_share=kw["percentile_share"],
-        record_count_share=kw["record_count_share"],
-        accuracy_mode=kw["accuracy_mode"],
-        sigma_proportions=kw["sigma_proportions"],
-        fabrication_mode=kw["fabrication_mode"],
-        thresholds=kw["thresholds"],
-        link_bound=kw.get("link_bound"),
-    )
+    dp = _dp_settings(config, kw, link_bound=kw.get("link_bound"))
     values: list[MultiValue] = []
     for text in kw.get("multi_value") or ():
         column, _, delimiter = text.partition(":")

@@ -1,4 +1,4 @@
-"""Fixtures for the report tests: a headless Chromium."""
+"""Fixtures shared by the whole suite: a headless Chromium for browser tests."""
 
 from __future__ import annotations
 
