@@ -160,8 +160,8 @@ def test_person_identifier_links_rows(workspace: Workspace) -> None:
     assert "PUMA" not in workspace.table.columns
     assert workspace.table.subject_ids is not None
     assert len(set(workspace.table.subject_ids.tolist())) == 5
-    # Five people only: each person weighs so much that no value survives the
-    # protection threshold, and the run says so instead of releasing nothing.
+    # A DP run with a person identifier is a linked release: the person is
+    # the privacy unit and the records keep the input's layout.
     run = wait(
         workspace.start_run(
             DPSettings(epsilon=4, reporting_length=2, delta=1e-6),
@@ -169,8 +169,11 @@ def test_person_identifier_links_rows(workspace: Workspace) -> None:
         )
     )
     assert run.read.subject_id == "PUMA"
-    assert run.status == "failed"
-    assert "nothing to release" in (run.error or "")
+    assert run.status == "done", run.error
+    assert run.mode == "dp-linked" and run.release is not None
+    assert run.release.metadata["privacy"]["unit"] == "puma"
+    assert run.release.synthetic is not None
+    assert list(run.release.synthetic.columns) == ["PUMA", "AGEP", "SEX", "MSP"]
 
 
 def test_k_anonymous_run_releases_in_the_same_layout(

@@ -15,7 +15,8 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
-from synthcase.web.state import Run
+from synthcase.errors import DataError
+from synthcase.web.state import LINKED_MODE, Run
 
 __all__ = ["evaluate_run", "evaluation_available", "optional"]
 
@@ -46,12 +47,21 @@ def evaluate_run(run: Run) -> Any | None:
     run has no synthetic records.
 
     Raises:
-        SynthcaseError: When the evaluation cannot be computed.
+        SynthcaseError: When the evaluation cannot be computed, or the run is
+            a linked release, which the evaluation does not compare.
     """
     evaluate = optional("synthcase.evaluate", "evaluate_release")
     release = run.release
     if evaluate is None or release is None or release.synthetic is None:
         return None
+    if run.mode == LINKED_MODE:
+        # Its counts are of people, its records of rows: the evaluation of
+        # one-row-per-person releases would compare unlike tables.
+        raise DataError(
+            f"run {run.number} is a linked release (one person, several rows); "
+            "the evaluation compares releases of one row per person only. Run "
+            "without a person identifier to evaluate the method"
+        )
     with _lock:
         if run.evaluation is None:
             run.evaluation = evaluate(

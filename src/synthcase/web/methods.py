@@ -66,6 +66,7 @@ DEFAULT_METHOD = "dp-model"
 _SHORT = {
     "dp-model": "DP, model",
     "dp-aggregate-seeded": "DP, counts only",
+    "dp-linked": "DP, linked records",
 }
 
 

@@ -9,6 +9,11 @@ A :class:`Run`, differentially private or k-anonymous, executes in a
 background thread, one at a time, so the pages stay responsive; its progress
 callback both reports progress and, when the steward presses Cancel, raises
 to stop the library mid-way.
+
+When the steward names a person identifier, a DP run is a linked release
+(:func:`synthcase.linked.run_linked`): the person, with all of their rows,
+is the privacy unit, and the synthetic records keep the input's layout.
+Multi-value columns are only read that way.
 """
 
 from __future__ import annotations
@@ -25,20 +30,26 @@ from typing import Any
 
 import pandas as pd
 
-from synthcase.errors import DataError, SynthcaseError
+from synthcase.errors import DataError, ParameterError, SynthcaseError
 from synthcase.k_anonymity import KAnonymitySettings, release_k_anonymous
+from synthcase.linked import LinkedSettings, run_linked
 from synthcase.measure import DPSettings
 from synthcase.pipeline import Release, Synthesizer
 from synthcase.prepare import EncodedTable, ReadOptions, load_table
+from synthcase.prepare.linked import MultiValue
 from synthcase.synthesize import SynthesisSettings
+from synthcase.synthesize.linked import LinkedSynthesisSettings
 from synthcase.web.methods import guarantee_text, k_mode, method_label
 from synthcase.web.preparation import ColumnProfile, Preparation, profile_columns
 from synthcase.web.risk import LiveRisk
 from synthcase.web.uploads import read_upload
 
-__all__ = ["Run", "RunCancelled", "Selection", "Workspace"]
+__all__ = ["LINKED_MODE", "Run", "RunCancelled", "Selection", "Workspace"]
 
 logger = logging.getLogger(__name__)
+
+LINKED_MODE = "dp-linked"
+"""The release mode of a DP run with a person identifier."""
 
 
 class RunCancelled(Exception):
@@ -53,11 +64,27 @@ class Selection:
         columns: Columns to release, in input order.
         reporting_length: Longest combination counted, ``R``.
         k: Combinations held by fewer records count as rare.
+        multi_value: Selected columns whose cells hold several values.
+        delimiter: Text between two values of a multi-value cell.
     """
 
     columns: list[str] = field(default_factory=list)
     reporting_length: int = 3
     k: int = 10
+    multi_value: list[str] = field(default_factory=list)
+    delimiter: str = ";"
+
+    def multi_values(self) -> tuple[MultiValue, ...]:
+        """The library's declaration of the selected multi-value columns.
+
+        Raises:
+            ParameterError: When the delimiter is empty or blank.
+        """
+        return tuple(
+            MultiValue(column=c, delimiter=self.delimiter)
+            for c in self.columns
+            if c in self.multi_value
+        )
 
 
 @dataclass
@@ -85,6 +112,9 @@ class Run:
         forbid_unlisted: Whether the DP model may only sample combinations
             the aggregates list.
         k_settings: The settings of a k-anonymous run.
+        source: The prepared input frame of a linked run (mode
+            ``dp-linked``), read again by the library with ``read``.
+        linked: The linked settings of a linked run.
         release: The release, once done.
         evaluation: The steward's evaluation, once computed.
         error: The message shown when the run failed.
@@ -100,6 +130,8 @@ class Run:
     synthesis: SynthesisSettings | None = None
     forbid_unlisted: bool = False
     k_settings: KAnonymitySettings | None = None
+    source: pd.DataFrame | None = None
+    linked: LinkedSettings | None = None
     status: str = "queued"
     stage: str = ""
     fraction: float = 0.0
@@ -165,7 +197,11 @@ class Run:
             return {**common, **extra, "seed": self.seed}
         assert self.dp is not None
         model: dict[str, Any] = {}
-        if self.dp.model_share > 0:
+        if self.linked is not None:
+            # A linked release fits no DP model; name the person instead.
+            model["person identifier"] = self.read.subject_id
+            model["multi-value columns"] = len(self.linked.multi_value)
+        elif self.dp.model_share > 0:
             model["model share"] = self.dp.model_share
             model["only listed combinations"] = "yes" if self.forbid_unlisted else "no"
         return {
@@ -254,6 +290,9 @@ class Workspace:
         kept = set(self.table.columns)
         chosen = [c for c in self.selection.columns if c in kept]
         self.selection.columns = chosen or list(self.table.columns)
+        self.selection.multi_value = [
+            c for c in self.selection.multi_value if c in kept
+        ]
 
     def selected_table(self) -> EncodedTable | None:
         """The prepared table restricted to the selected columns."""
@@ -275,11 +314,38 @@ class Workspace:
         The run fits a DP model when ``dp.model_share > 0`` (mode
         ``dp-model``), else it synthesizes from the published counts only
         (mode ``dp-aggregate-seeded``); see :class:`synthcase.Synthesizer`.
+        With a person identifier it is a linked release (mode ``dp-linked``,
+        :func:`synthcase.linked.run_linked`): the DP model settings do not
+        apply and the person is the privacy unit.
 
         Raises:
             DataError: When no prepared table or no column is selected.
+            ParameterError: When multi-value columns are marked without a
+                person identifier, or their delimiter is blank.
         """
         table = self._chosen_table()
+        multi_value = self.selection.multi_values()
+        if self.preparation.subject_id is not None:
+            assert self.raw is not None
+            run = Run(
+                number=next(self._numbers),
+                mode=LINKED_MODE,
+                read=self.preparation.read_options(list(table.columns)),
+                columns=tuple(table.columns),
+                table=table,
+                k=self.selection.k,
+                dp=dp,
+                synthesis=synthesis,
+                source=self.preparation.recoded(self.raw),
+                linked=LinkedSettings(multi_value=multi_value),
+            )
+            return self._queue(run)
+        if multi_value:
+            raise ParameterError(
+                f"multi-value columns {[m.column for m in multi_value]} are read "
+                "with a person identifier only; choose the column naming the "
+                "person on the Select page, or unmark the multi-value columns"
+            )
         run = Run(
             number=next(self._numbers),
             mode=Synthesizer(dp, synthesis).mode,
@@ -394,6 +460,16 @@ def _release(run: Run, progress: Callable[[str, float], None]) -> Release:
             run.table, mode, run.k_settings, run.read, progress=progress
         )
     assert run.dp is not None and run.synthesis is not None
+    if run.linked is not None:
+        assert run.source is not None
+        return run_linked(
+            run.source,
+            run.read,
+            run.dp,
+            run.linked,
+            LinkedSynthesisSettings(seed=run.synthesis.seed),
+            progress=progress,
+        )
     synthesizer = Synthesizer(
         run.dp, run.synthesis, forbid_unlisted=run.forbid_unlisted
     )

@@ -24,9 +24,9 @@ from synthcase.web.state import Workspace
 
 __all__ = ["select_page"]
 
-_UNSUPPORTED = (
-    "Not available in this version: a cell holds one value. Split a column of "
-    "several values into one yes/no column per value before loading the file."
+_MULTI_VALUE_HELP = (
+    "Columns whose cells list several values, e.g. labour;sexual. Each value "
+    "is counted on its own; needs a person identifier."
 )
 _NO_SUBJECT = "none: every row is a different person"
 
@@ -79,8 +79,7 @@ def select_page(workspace: Workspace) -> None:
                 with ui.column().classes("gap-0 max-w-md"):
                     _subject_select(workspace)
                 with ui.column().classes("gap-0 max-w-md"):
-                    ui.select([], label="Multi-value columns").props("disable")
-                    ui.label(_UNSUPPORTED).classes("text-caption text-grey-7")
+                    _multi_value_select(workspace)
 
         with ui.card().classes("w-full"), ui.row().classes("items-center gap-8"):
             ui.label("Combinations").classes("text-h6")
@@ -198,6 +197,29 @@ def _subject_select(workspace: Workspace) -> None:
     ui.label("The risk panel below counts rows." if prep.subject_id else "").classes(
         "text-caption text-grey-7"
     )
+
+
+def _multi_value_select(workspace: Workspace) -> None:
+    """Mark the selected columns whose cells hold several values."""
+    assert workspace.table is not None
+    selection = workspace.selection
+    with ui.row().classes("items-center no-wrap"):
+        chosen = ui.select(
+            list(workspace.table.columns),
+            value=list(selection.multi_value),
+            multiple=True,
+            label="Multi-value columns",
+            on_change=lambda e: setattr(
+                selection, "multi_value", [str(c) for c in e.value or []]
+            ),
+        ).props("use-chips")
+        mark(chosen.classes("w-56"), role="multi-value")
+        delimiter = ui.input("Delimiter", value=selection.delimiter).classes("w-20")
+        mark(delimiter, role="delimiter")
+        delimiter.on_value_change(
+            lambda e: setattr(selection, "delimiter", str(e.value or ""))
+        )
+    ui.label(_MULTI_VALUE_HELP).classes("text-caption text-grey-7")
 
 
 def _risk_view(risk: RareRisk) -> None:
