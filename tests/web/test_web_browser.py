@@ -16,8 +16,8 @@ from typing import Any
 
 import pandas as pd
 import pytest
-from conftest import Server
 
+from conftest import Server
 from synthcase.measure.aggregates import parse_combination
 
 pytestmark = pytest.mark.browser

@@ -8,8 +8,8 @@ import signal
 
 import httpx
 import pytest
-from conftest import Server, start_server, stop_server
 
+from conftest import Server, start_server, stop_server
 from synthcase.errors import ParameterError
 from synthcase.web.server import access_url, serve
 
