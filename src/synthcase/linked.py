@@ -55,7 +55,7 @@ import pandas as pd
 from synthcase._version import __version__
 from synthcase.errors import BudgetError, ParameterError
 from synthcase.measure.aggregates import Aggregates
-from synthcase.measure.budget import record_count_rho
+from synthcase.measure.budget import check_within, record_count_rho
 from synthcase.measure.marginals import (
     MarginalsRelease,
     default_delta,
@@ -789,21 +789,14 @@ def _is_presence(column: str, linked: LinkedTable, multi: set[str]) -> bool:
 def _check(measurement: LinkedMeasurement) -> None:
     """Fail closed when the composed spends exceed the target."""
     budget = measurement.budget
-    if measurement.rho > budget.rho_total:
-        raise BudgetError(
-            f"mechanisms spent rho {measurement.rho:.8g}, above the budget's "
-            f"{budget.rho_total:.8g}; nothing was released"
-        )
-    if measurement.delta > budget.delta:
-        raise BudgetError(
-            f"mechanisms spent delta {measurement.delta:.4g}, above the budget's "
-            f"{budget.delta:.4g}; nothing was released"
-        )
-    if measurement.epsilon > budget.epsilon:
-        raise BudgetError(
-            f"mechanisms spent epsilon {measurement.epsilon:.8g}, above the "
-            f"budget's {budget.epsilon:.8g}; nothing was released"
-        )
+    check_within(
+        rho=measurement.rho,
+        delta=measurement.delta,
+        epsilon=measurement.epsilon,
+        rho_budget=budget.rho_total,
+        delta_budget=budget.delta,
+        epsilon_budget=budget.epsilon,
+    )
 
 
 def _noise_profile(measured: MarginalsRelease) -> NoiseProfile:

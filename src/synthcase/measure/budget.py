@@ -41,6 +41,7 @@ __all__ = [
     "Accountant",
     "BudgetPlan",
     "Spend",
+    "check_within",
     "plan_budget",
     "record_count_rho",
 ]
@@ -239,21 +240,14 @@ class Accountant:
         target delta, and the converted epsilon against the target epsilon.
         """
         plan = self.plan
-        if self.rho > plan.rho_total:
-            raise BudgetError(
-                f"mechanisms spent rho {self.rho:.8g}, above the budget's "
-                f"{plan.rho_total:.8g}; nothing was released"
-            )
-        if self.delta > plan.delta:
-            raise BudgetError(
-                f"mechanisms spent delta {self.delta:.4g}, above the budget's "
-                f"{plan.delta:.4g}; nothing was released"
-            )
-        if self.epsilon > plan.epsilon:
-            raise BudgetError(
-                f"mechanisms spent epsilon {self.epsilon:.8g}, above the budget's "
-                f"{plan.epsilon:.8g}; nothing was released"
-            )
+        check_within(
+            rho=self.rho,
+            delta=self.delta,
+            epsilon=self.epsilon,
+            rho_budget=plan.rho_total,
+            delta_budget=plan.delta,
+            epsilon_budget=plan.epsilon,
+        )
 
     def to_dict(self) -> dict[str, Any]:
         """The accounting as plain data for ``release.json``."""
@@ -274,3 +268,33 @@ class Accountant:
                 for s in self.spends
             ],
         }
+
+
+def check_within(
+    *,
+    rho: float,
+    delta: float,
+    epsilon: float,
+    rho_budget: float,
+    delta_budget: float,
+    epsilon_budget: float,
+) -> None:
+    """Fail closed: raise :class:`BudgetError` when any spend exceeds its budget.
+
+    Compares on three scales: rho, delta and the converted epsilon.
+    """
+    if rho > rho_budget:
+        raise BudgetError(
+            f"mechanisms spent rho {rho:.8g}, above the budget's "
+            f"{rho_budget:.8g}; nothing was released"
+        )
+    if delta > delta_budget:
+        raise BudgetError(
+            f"mechanisms spent delta {delta:.4g}, above the budget's "
+            f"{delta_budget:.4g}; nothing was released"
+        )
+    if epsilon > epsilon_budget:
+        raise BudgetError(
+            f"mechanisms spent epsilon {epsilon:.8g}, above the budget's "
+            f"{epsilon_budget:.8g}; nothing was released"
+        )
