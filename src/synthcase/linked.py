@@ -1066,6 +1066,7 @@ def _read_plain(read: ReadOptions | None) -> dict[str, Any]:
         if isinstance(absent_zero, bool)
         else list(absent_zero),
         "bins": [b.to_text() for b in read.bins],
+        "values": {v.column: list(v.values) for v in read.values},
         "max_categories": read.max_categories,
         "record_limit": read.record_limit,
     }

@@ -206,7 +206,7 @@ class Synthesizer:
                 measured.accountant,
                 rho=measured.accountant.plan.rho_model,
                 settings=self.model_settings,
-                public_domains={spec.column: spec.labels() for spec in read.bins},
+                public_domains=read.public_domains,
                 progress=progress,
             )
             # Fail closed: the model's spends must fit the one budget.
@@ -437,6 +437,7 @@ def read_dict(read: ReadOptions | None) -> dict[str, Any]:
         if isinstance(absent_zero, bool)
         else list(absent_zero),
         "bins": [b.to_text() for b in read.bins],
+        "values": {v.column: list(v.values) for v in read.values},
         "max_categories": read.max_categories,
         "record_limit": read.record_limit,
         "subject_id": read.subject_id,

@@ -284,3 +284,25 @@ def test_linked_file_protects_each_victim(tmp_path: Path) -> None:
     assert meta["privacy"]["epsilon"] <= 1
     assert (out / "link_aggregates.tsv").is_file()
     assert "each **victim**" in (out / "PRIVACY.md").read_text()
+
+
+def test_declared_values_reach_the_release_and_its_evaluation(tmp_path: Path) -> None:
+    out = tmp_path / "v"
+    result = invoke("run", SAMPLE, "-o", out, "--epsilon", "2", "-r", "2",
+                    "--null", "N", "--columns", "SEX,DEYE,EDU",
+                    "--values", "SEX=1,2,3", "--values", "DEYE=1,2",
+                    "--seed", "3")  # fmt: skip
+    assert result.exit_code == 0, result.output
+    meta = json.loads((out / "release.json").read_text())
+    assert meta["input"]["values"] == {"SEX": ["1", "2", "3"], "DEYE": ["1", "2"]}
+    assert "declared: SEX, DEYE" in (out / "PRIVACY.md").read_text()
+    # The evaluation re-reads the sensitive file with the release's options.
+    assert (tmp_path / "v.sensitive_evaluation" / "report.html").is_file()
+
+
+def test_an_undeclared_value_stops_the_run_with_the_fix(tmp_path: Path) -> None:
+    result = invoke("run", SAMPLE, "-o", tmp_path / "x", "--epsilon", "2",
+                    "--columns", "SEX,EDU", "--values", "EDU=1,2,3")  # fmt: skip
+    assert result.exit_code == 2
+    assert "not among its 3 declared values" in result.output
+    assert not (tmp_path / "x").exists()

@@ -142,3 +142,35 @@ def test_statement_names_the_guarantee_and_its_limits(tmp_path: Path) -> None:
     assert "epsilon = 3" in text
     assert "each **case**" in text
     assert "Group facts" in text and "Repeated releases" in text
+
+
+def test_declared_values_let_the_model_keep_a_rare_value(noise_off: None) -> None:
+    # Three records of "violet" among 600: too few to pass the one-way
+    # threshold, so without a declared list the value is never released.
+    rng = np.random.default_rng(8)
+    colour = rng.choice(["red", "green", "blue"], 600).astype(object)
+    colour[:3] = "violet"
+    frame = pd.DataFrame({"colour": colour, "flag": rng.choice(["0", "1"], 600)})
+    settings = sc.DPSettings(epsilon=2, reporting_length=2, model_share=0.5)
+
+    plain = sc.Synthesizer(settings)
+    plain.fit(frame)
+    assert "colour:violet" not in set(plain.aggregates.to_frame()["selections"])
+    assert "violet" not in set(plain.sample(seed=1)["colour"])
+
+    declared = sc.Synthesizer(settings)
+    options = sc.ReadOptions(
+        values=(sc.ValueList("colour", ("red", "green", "blue", "violet", "grey")),)
+    )
+    declared.fit(frame, options)
+    # The aggregates still threshold the rare value ...
+    assert "colour:violet" not in set(declared.aggregates.to_frame()["selections"])
+    # ... but the model measures every declared value, so records keep it.
+    records = declared.sample(seed=1)
+    assert 1 <= int((records["colour"] == "violet").sum()) <= 12
+    assert "grey" not in set(records["colour"])
+    release = declared.release(seed=1)
+    assert release.metadata["input"]["values"] == {
+        "colour": ["red", "green", "blue", "violet", "grey"]
+    }
+    assert "declared: colour" in release.statement

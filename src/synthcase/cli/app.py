@@ -107,6 +107,13 @@ Bins = Annotated[
         help="Bin a numeric column: COL=e0,e1,...,en (edges) or COL=LOW..HIGH/COUNT.",
     ),
 ]
+Values = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--values",
+        help="Declare a column's public values: COL=v1,v2,...,vn (repeatable).",
+    ),
+]
 Limit = Annotated[
     int | None, typer.Option("--record-limit", help="Use only the first N records.")
 ]
@@ -120,7 +127,8 @@ MaxCategories = Annotated[
 OutOfRange = Annotated[
     str | None,
     typer.Option(
-        "--out-of-range", help="Binned values outside the edges: error, clip, absent."
+        "--out-of-range",
+        help="Values outside declared bins or lists: error, clip, absent.",
     ),
 ]
 Epsilon = Annotated[float | None, typer.Option("--epsilon", help="Total privacy loss.")]
@@ -372,6 +380,7 @@ def _read_flags(**kw: Any) -> dict[str, Any]:
         "null_tokens": tuple(kw["null"]) if kw["null"] else None,
         "absent_zero": kw["absent_zero"],
         "bins": tuple(kw["bins"]) if kw["bins"] else None,
+        "values": tuple(kw["values"]) if kw.get("values") else None,
         "record_limit": kw["record_limit"],
         "delimiter": kw["delimiter"],
         "max_categories": kw["max_categories"],
@@ -558,6 +567,7 @@ def run(
     null: Null = None,
     absent_zero: AbsentZero = None,
     bins: Bins = None,
+    values: Values = None,
     record_limit: Limit = None,
     delimiter: Delimiter = None,
     max_categories: MaxCategories = None,
@@ -651,6 +661,7 @@ def aggregate(
     null: Null = None,
     absent_zero: AbsentZero = None,
     bins: Bins = None,
+    values: Values = None,
     record_limit: Limit = None,
     delimiter: Delimiter = None,
     max_categories: MaxCategories = None,
@@ -812,7 +823,8 @@ def demo(
 def _no_flags() -> dict[str, Any]:
     """Every optional flag of :func:`run` left at its default."""
     names = [
-        "columns", "names", "null", "absent_zero", "bins", "record_limit", "delimiter",
+        "columns", "names", "null", "absent_zero", "bins", "values", "record_limit",
+        "delimiter",
         "max_categories", "out_of_range", "delta", "reporting_length",
         "percentile", "percentile_share", "record_count_share", "accuracy_mode",
         "sigma_proportions", "fabrication_mode", "thresholds", "records",

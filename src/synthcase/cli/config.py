@@ -11,6 +11,7 @@ names with underscores (``[read]``, ``[dp]``, ``[synthesis]``)::
     columns = ["AGEP", "SEX", "MSP"]
     null_tokens = ["N"]
     bins = ["AGEP=0,18,30,45,65,120"]
+    values = ["SEX=1,2"]            # or: values = {SEX = ["1", "2"]}
 
     [dp]
     epsilon = 4
@@ -32,7 +33,7 @@ from synthcase.measure.settings import (
     parse_sigma_proportions,
     parse_thresholds,
 )
-from synthcase.prepare import BinSpec, ReadOptions
+from synthcase.prepare import BinSpec, ReadOptions, ValueList
 from synthcase.synthesize.aggregate_seeded import SynthesisSettings
 
 __all__ = ["build_dp", "build_read", "build_synthesis", "load_config", "split_list"]
@@ -107,6 +108,7 @@ def build_read(config: Mapping[str, Any], **flags: Any) -> ReadOptions:
         "absent_zero",
         "delimiter",
         "bins",
+        "values",
         "max_categories",
         "out_of_range",
         "subject_id",
@@ -133,9 +135,30 @@ def build_read(config: Mapping[str, Any], **flags: Any) -> ReadOptions:
             b if isinstance(b, BinSpec) else BinSpec.parse(str(b))
             for b in values["bins"]
         )
+    if "values" in values:
+        values["values"] = _value_lists(values["values"])
     if values.get("delimiter") == "\\t":
         values["delimiter"] = "\t"
     return ReadOptions(**values)
+
+
+def _value_lists(given: Any) -> tuple[ValueList, ...]:
+    """Value lists from ``"COL=V1,V2"`` texts or a ``{COL = [V1, V2]}`` table."""
+    if isinstance(given, str | ValueList):
+        given = [given]
+    if isinstance(given, Mapping):
+        lists = []
+        for column, entries in given.items():
+            if isinstance(entries, str) or not isinstance(entries, list | tuple):
+                raise ParameterError(
+                    f"values.{column} is {entries!r}; give a list of values, for "
+                    f'example {column} = ["1", "2"]'
+                )
+            lists.append(ValueList(str(column), tuple(str(v) for v in entries)))
+        return tuple(lists)
+    return tuple(
+        v if isinstance(v, ValueList) else ValueList.parse(str(v)) for v in given
+    )
 
 
 def build_dp(config: Mapping[str, Any], **flags: Any) -> DPSettings:

@@ -19,7 +19,7 @@ import pandas as pd
 from synthcase.errors import DataError, OutputError
 from synthcase.evaluate import evaluate_release, write_evaluation
 from synthcase.measure.aggregates import Aggregates
-from synthcase.prepare import BinSpec, EncodedTable, ReadOptions
+from synthcase.prepare import BinSpec, EncodedTable, ReadOptions, ValueList
 from synthcase.progress import Progress, no_progress
 
 __all__ = [
@@ -151,6 +151,10 @@ def read_options_from_release(metadata: dict[str, Any]) -> ReadOptions:
         null_tokens=tuple(read.get("null_tokens") or ()),
         absent_zero=zero if isinstance(zero, bool) else tuple(zero),
         bins=tuple(BinSpec.parse(b) for b in read.get("bins") or ()),
+        values=tuple(
+            ValueList(column, tuple(values))
+            for column, values in (read.get("values") or {}).items()
+        ),
         max_categories=int(read.get("max_categories") or 100),
         record_limit=read.get("record_limit"),
         out_of_range=read.get("out_of_range") or "error",

@@ -10,13 +10,17 @@ which category it holds:
   declared interval. Its categories are all declared interval labels, in
   order, including intervals no record falls in: bins are public, so listing
   them reveals nothing.
+* A column with a declared value list takes the declared values as its
+  categories, in the declared order, including values no record holds: like
+  bins they are public. A cell outside the list is refused, or marked absent
+  with ``out_of_range="absent"``.
 * Any other column keeps its distinct texts as categories, sorted numerically
   when all of them are numbers and lexicographically otherwise. A column with
   more distinct values than ``max_categories`` is refused with a message that
   shows how to bin it; the message never proposes edges or bounds taken from
   the data, which would leak its extremes.
 
-The category labels of a non-binned column come from the sensitive data and
+The category labels of any other column come from the sensitive data and
 stay sensitive (see :mod:`synthcase.prepare.table`).
 """
 
@@ -117,6 +121,7 @@ def encode(frame: pd.DataFrame, options: ReadOptions) -> EncodedTable:
     names = [str(name) for name in frame.columns]
     _check_columns(names, options)
     specs = options.bin_specs
+    declared = options.value_lists
     codes = np.empty((len(frame), len(names)), dtype=np.int32)
     categories: list[tuple[str, ...]] = []
 
@@ -131,6 +136,10 @@ def encode(frame: pd.DataFrame, options: ReadOptions) -> EncodedTable:
             column_codes, labels = _encode_binned(
                 name, cells, numbers, absent, specs[name], options
             )
+        elif name in declared:
+            column_codes, labels = _encode_declared(
+                name, cells, absent, declared[name], options
+            )
         else:
             column_codes, labels = _encode_labels(name, cells, absent, options)
         codes[:, j] = column_codes
@@ -141,6 +150,12 @@ def encode(frame: pd.DataFrame, options: ReadOptions) -> EncodedTable:
             "binned columns (declared intervals, values outside them: %s): %s",
             options.out_of_range,
             "; ".join(specs[name].to_text() for name in names if name in specs),
+        )
+    if declared:
+        logger.info(
+            "columns with declared value lists (values outside them: %s): %s",
+            "absent" if options.out_of_range == "absent" else "error",
+            ", ".join(name for name in names if name in declared),
         )
     return EncodedTable(columns=tuple(names), categories=tuple(categories), codes=codes)
 
@@ -170,7 +185,10 @@ def _check_columns(names: list[str], options: ReadOptions) -> None:
             f"more than one column is named {', '.join(map(repr, duplicates))}; "
             "rename them so every column name is unique"
         )
-    declared = {"bins": [spec.column for spec in options.bins]}
+    declared = {
+        "bins": [spec.column for spec in options.bins],
+        "values": [entry.column for entry in options.values],
+    }
     if isinstance(options.absent_zero, tuple):
         declared["absent_zero"] = list(options.absent_zero)
     for setting, columns in declared.items():
@@ -214,6 +232,30 @@ def _encode_binned(
         )
     index[absent | outside] = ABSENT
     return index, spec.labels()
+
+
+def _encode_declared(
+    name: str,
+    cells: npt.NDArray[np.object_],
+    absent: npt.NDArray[np.bool_],
+    values: tuple[str, ...],
+    options: ReadOptions,
+) -> tuple[npt.NDArray[np.int32], tuple[str, ...]]:
+    position = pd.Index(values)
+    found = np.asarray(position.get_indexer(pd.Index(cells)), dtype=np.int32)
+    outside = ~absent & (found < 0)
+    if outside.any() and options.out_of_range != "absent":
+        first = int(np.flatnonzero(outside)[0])
+        raise DataError(
+            f"column {name!r} holds {cells[first]!r} in record {first + 1}, which "
+            f"is not among its {len(values)} declared values "
+            f"({int(outside.sum())} such cells); add it to the value list if it "
+            "is a valid value, declare it absent with --null-token "
+            f"{cells[first]}, or pass --out-of-range absent to mark every "
+            "undeclared value absent"
+        )
+    found[absent | outside] = ABSENT
+    return found, values
 
 
 def _encode_labels(

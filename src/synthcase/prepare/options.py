@@ -2,8 +2,9 @@
 
 :class:`ReadOptions` gathers every choice the read and prepare stage makes:
 which columns and records to use, which cells count as absent, how to split
-lines into fields, what the columns are called when a file has no header line
-and which numeric columns to bin. It is frozen and checked
+lines into fields, what the columns are called when a file has no header line,
+which numeric columns to bin and which columns have a declared (public) list
+of values. It is frozen and checked
 when built, so a bad setting fails before any sensitive data is read.
 """
 
@@ -15,6 +16,7 @@ from typing import get_args
 
 from synthcase.errors import ParameterError
 from synthcase.prepare.binning import BinSpec, OutOfRange
+from synthcase.prepare.values import ValueList
 
 __all__ = ["ReadOptions"]
 
@@ -36,11 +38,16 @@ class ReadOptions:
         delimiter: Field delimiter; ``None`` detects comma, tab, semicolon or
             pipe (tab by default for ``.tsv`` and ``.tab`` files).
         bins: Declared intervals for numeric columns, at most one per column.
+        values: Declared value lists for categorical columns, at most one per
+            column and never for a binned column; the declared values become
+            the column's public categories.
         max_categories: A column that is not binned and has more distinct
             values than this is refused (at least 1).
         out_of_range: What to do with a binned value outside its declared
             edges: ``"error"`` refuses the data, ``"clip"`` folds it into the
-            nearest outer interval, ``"absent"`` marks the cell absent.
+            nearest outer interval, ``"absent"`` marks the cell absent. For a
+            value outside its declared list, ``"absent"`` marks the cell
+            absent and both other choices refuse the data.
         subject_id: Column naming the privacy unit when one subject owns
             several rows (for example ``"victim_id"``); it is not an
             attribute and is never released. ``None``: each row is a unit.
@@ -59,6 +66,7 @@ class ReadOptions:
     absent_zero: bool | tuple[str, ...] = False
     delimiter: str | None = None
     bins: tuple[BinSpec, ...] = ()
+    values: tuple[ValueList, ...] = ()
     max_categories: int = 100
     out_of_range: OutOfRange = "error"
     subject_id: str | None = None
@@ -90,6 +98,7 @@ class ReadOptions:
             )
         _check_delimiter(self.delimiter)
         self._check_bins()
+        self._check_values()
         if self.out_of_range not in get_args(OutOfRange):
             raise ParameterError(
                 f"out_of_range is {self.out_of_range!r}; choose one of "
@@ -121,10 +130,39 @@ class ReadOptions:
             seen.add(spec.column)
         object.__setattr__(self, "bins", bins)
 
+    def _check_values(self) -> None:
+        if isinstance(self.values, ValueList):
+            object.__setattr__(self, "values", (self.values,))
+        lists = tuple(self.values)
+        for entry in lists:
+            if not isinstance(entry, ValueList):
+                raise ParameterError(
+                    f"values holds {entry!r}; give ValueList objects, e.g. "
+                    "ValueList.parse('SEX=1,2')"
+                )
+        columns = [entry.column for entry in lists]
+        repeated = sorted({c for c in columns if columns.count(c) > 1})
+        if repeated:
+            raise ParameterError(
+                f"values declares column {', '.join(map(repr, repeated))} more "
+                "than once; keep one value list per column"
+            )
+        binned = sorted(set(columns) & {spec.column for spec in self.bins})
+        if binned:
+            raise ParameterError(
+                f"column {', '.join(map(repr, binned))} has both bins and a value "
+                "list; a binned column's categories are its intervals, so keep "
+                "only one of the two"
+            )
+        object.__setattr__(self, "values", lists)
+
     def _check_within_columns(self) -> None:
         if self.columns is None:
             return
-        named = {"bins": tuple(spec.column for spec in self.bins)}
+        named = {
+            "bins": tuple(spec.column for spec in self.bins),
+            "values": tuple(entry.column for entry in self.values),
+        }
         if isinstance(self.absent_zero, tuple):
             named["absent_zero"] = self.absent_zero
         for setting, names in named.items():
@@ -140,6 +178,18 @@ class ReadOptions:
     def bin_specs(self) -> dict[str, BinSpec]:
         """The bin specs keyed by column name."""
         return {spec.column: spec for spec in self.bins}
+
+    @property
+    def value_lists(self) -> dict[str, tuple[str, ...]]:
+        """The declared values keyed by column name."""
+        return {entry.column: entry.values for entry in self.values}
+
+    @property
+    def public_domains(self) -> dict[str, tuple[str, ...]]:
+        """Categories known without reading the data: bin labels and value lists."""
+        domains = {spec.column: spec.labels() for spec in self.bins}
+        domains.update(self.value_lists)
+        return domains
 
     def zero_is_absent(self, column: str) -> bool:
         """Return whether a zero in ``column`` counts as absent."""

@@ -60,6 +60,13 @@ def dp_statement(
         if bins
         else ""
     )
+    declared = parameters.get("values") or {}
+    if declared:
+        bin_text += (
+            "These columns have a list of possible values the data steward "
+            f"declared: {', '.join(declared)}; the lists say which values may "
+            "occur, not which ones do. "
+        )
     return f"""# Privacy statement
 
 ## What this release contains
@@ -96,7 +103,8 @@ converted to (epsilon, delta) with OpenDP's conversion.
   nearly everyone in a group shares an attribute, the release shows it, and
   anyone known to belong to that group can be inferred to have it.
 - **Public choices.** The column names, the intervals used to group numeric
-  values and the list of absent-value markers were chosen by the data
+  values, any declared lists of possible values and the list of absent-value
+  markers were chosen by the data
   steward and are not protected. {bin_text}
 - **Small numbers are unreliable.** Noise makes small counts inaccurate and
   some combinations that do not occur in the data may appear
