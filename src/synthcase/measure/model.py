@@ -106,8 +106,8 @@ class ModelSettings:
         merge_below: Values whose noisy one-way count is below this many noise
             scales are merged into one cell of their column before the
             cliques are chosen and measured (as MST does): fewer cells carry
-            less noise. Sampling spreads the merged cell evenly over its
-            values. 0 merges nothing.
+            less noise. Sampling spreads the merged cell over its values in
+            proportion to their clipped noisy counts. 0 merges nothing.
         noise_penalty: Weight (>= 0) of the expected noise of a candidate's
             table in its selection score; lower values let bigger cliques in.
         thicken: Also measure, for each pair clique ``(a, c)``, the pair

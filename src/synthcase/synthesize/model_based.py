@@ -56,6 +56,8 @@ class FittedModel:
         total: Record count estimated from the noisy tables.
         merged: Per column, the model cell of each domain value (the
             *other* cell last); a cell may hold several values.
+        shares: Per column, each domain value's share of its model cell,
+            from the noisy one-way counts (even where they say nothing).
     """
 
     columns: tuple[str, ...]
@@ -65,6 +67,7 @@ class FittedModel:
     marginals: tuple[FloatArray, ...]
     total: float
     merged: tuple[IntArray, ...]
+    shares: tuple[FloatArray, ...]
 
     @property
     def sizes(self) -> tuple[int, ...]:
@@ -147,7 +150,29 @@ def fit_model(
         marginals=tuple(marginals),
         total=total,
         merged=measurements.merged,
+        shares=tuple(
+            _shares(t.values, merged)
+            for t, merged in zip(measurements.one_way, measurements.merged, strict=True)
+        ),
     )
+
+
+def _shares(noisy: FloatArray, merged: IntArray) -> FloatArray:
+    """Each value's share of its merged cell, from the noisy one-way counts.
+
+    Shares follow the counts clipped at zero, and are even where no value of
+    the cell has a positive count. Post-processing of the noisy one-way
+    table: a rare value that some records hold tends to get more of its cell
+    than a value that none hold, where an even split would give both the same.
+    """
+    weight = np.maximum(np.asarray(noisy, dtype=np.float64), 0.0)
+    size = int(merged.max()) + 1
+    total = np.bincount(merged, weights=weight, minlength=size)[merged]
+    width = np.bincount(merged, minlength=size).astype(np.float64)[merged]
+    even = 1.0 / width
+    with np.errstate(divide="ignore", invalid="ignore"):
+        share = np.where(total > 0, weight / np.where(total > 0, total, 1.0), even)
+    return np.asarray(share, dtype=np.float64)
 
 
 def _w(scale: float) -> float:
@@ -220,10 +245,9 @@ def sample_model(
                 if given
                 else np.zeros(n, dtype=np.int64)
             )
-            # Spread each model cell evenly over the values it holds.
+            # Spread each model cell over the values it holds.
             merged = model.merged[c]
-            width = np.bincount(merged, minlength=sizes[c]).astype(np.float64)
-            spread = table[:, merged] / width[merged]
+            spread = table[:, merged] * model.shares[c]
             if constraints is not None:
                 probs = spread[keys] * constraints.allowed(codes, done, c)
                 probs[:, -1] = np.maximum(probs[:, -1], 1e-300)
