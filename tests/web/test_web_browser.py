@@ -75,6 +75,19 @@ def test_steward_flow(
     page.wait_for_selector("text=[65,100]")
     page.click("[data-role=bin-apply]")
     page.wait_for_selector("text=0,18,30,45,65,100")
+    # A value list from the dictionary: empty at first, a missing value is
+    # named, then the full list (with a code no record holds) is accepted.
+    page.click("[data-values=SEX]")
+    listing = page.get_by_label("Values, separated by commas")
+    assert listing.input_value() == ""  # never prefilled from the data
+    listing.fill("1")
+    page.click("[data-role=values-apply]")
+    page.wait_for_selector("text=not among its 1 declared values")
+    page.click("[data-values=SEX]")
+    page.get_by_label("Values, separated by commas").fill("1,2,9")
+    page.click("[data-role=values-apply]")
+    page.wait_for_selector("text=values 1, 2, 9")
+    page.wait_for_selector("[data-role=prepared]")
     shoot(page, "prepare", tmp_path)
 
     # Select: four columns, R = 2; the risk follows every change.
@@ -145,6 +158,7 @@ def test_steward_flow(
     metadata = json.loads(bundle.read("synthcase-release-2/release.json"))
     assert metadata["mode"] == "k-anonymity-row-seeded"
     assert metadata["privacy"]["resolution"] == 10
+    assert metadata["input"]["values"] == {"SEX": ["1", "2", "9"]}
     shoot(page, "export", tmp_path)
     synthetic = pd.read_csv(
         bundle.open("synthcase-release-2/synthetic.csv"),

@@ -7,8 +7,9 @@ into :class:`~synthcase.prepare.ReadOptions` for the library, and
 :meth:`Preparation.recoded` applies the recodes, the one choice the library
 has no setting for, to the frame of text cells before it is encoded.
 
-Bins are only ever what the steward types: nothing here proposes edges or
-bounds from the data, whose minimum and maximum are sensitive.
+Bins and value lists are only ever what the steward types: nothing here
+proposes edges or bounds from the data, whose minimum and maximum are
+sensitive, nor offers the values the records hold as a "public" list.
 
 :func:`profile_columns` describes each column for the preview (kind,
 distinct values, absent share). Those figures come from the sensitive
@@ -23,7 +24,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from synthcase.prepare import ABSENT, BinSpec, ReadOptions, encode
+from synthcase.prepare import ABSENT, BinSpec, ReadOptions, ValueList, encode
 from synthcase.prepare.binning import OutOfRange
 
 __all__ = ["ColumnProfile", "Preparation", "profile_columns"]
@@ -38,6 +39,8 @@ class Preparation:
         null_tokens: Cell texts that mean "absent" (e.g. ``N``, ``NA``).
         absent_zero: Columns where a zero means "absent".
         bins: Declared intervals of numeric columns, by column.
+        values: Declared lists of possible values (from a data dictionary),
+            by column; a column has bins or a value list, not both.
         out_of_range: What to do with a number outside its column's bins.
         recodes: Per column, ``{old label: new label}``; several old labels
             with one new label merge those values.
@@ -52,6 +55,7 @@ class Preparation:
     null_tokens: list[str] = field(default_factory=list)
     absent_zero: set[str] = field(default_factory=set)
     bins: dict[str, BinSpec] = field(default_factory=dict)
+    values: dict[str, ValueList] = field(default_factory=dict)
     out_of_range: OutOfRange = "error"
     recodes: dict[str, dict[str, str]] = field(default_factory=dict)
     max_categories: int = 100
@@ -77,6 +81,7 @@ class Preparation:
             null_tokens=tuple(self.null_tokens),
             absent_zero=tuple(c for c in columns if c in self.absent_zero),
             bins=tuple(self.bins[c] for c in columns if c in self.bins),
+            values=tuple(self.values[c] for c in columns if c in self.values),
             out_of_range=self.out_of_range,
             max_categories=self.max_categories,
             subject_id=self.subject_id,
@@ -99,6 +104,7 @@ class Preparation:
             null_tokens=list(self.null_tokens),
             absent_zero=set(self.absent_zero),
             bins=dict(self.bins),
+            values=dict(self.values),
             recodes={c: dict(m) for c, m in self.recodes.items()},
         )
 

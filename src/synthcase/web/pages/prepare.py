@@ -12,7 +12,7 @@ from collections.abc import Awaitable, Callable
 from nicegui import events, run, ui
 
 from synthcase.errors import SynthcaseError
-from synthcase.prepare import BinSpec
+from synthcase.prepare import BinSpec, ValueList
 from synthcase.web.pages.common import (
     error_card,
     hint,
@@ -161,12 +161,13 @@ def _absent_options(workspace: Workspace, changed: Callable[[], None]) -> None:
                 ui.select(
                     _OUT_OF_RANGE,
                     value=prep.out_of_range,
-                    label="Numbers outside their bins",
+                    label="Values outside their bins or lists",
                     on_change=set_range,
                 ).classes("min-w-64")
                 hint(
                     "What to do with a number below the first or above the last "
-                    "edge of its column's bins."
+                    "edge of its column's bins, or a value missing from its "
+                    "column's list (clip applies to numbers only)."
                 )
 
 
@@ -206,7 +207,15 @@ def _columns_card(workspace: Workspace, changed: Callable[[], None]) -> None:
         with ui.grid(
             columns="auto minmax(8rem, 1fr) auto auto auto minmax(8rem, 2fr) auto"
         ).classes("w-full items-center gap-x-4 gap-y-1"):
-            for head in ("Keep", "Column", "Kind", "Distinct", "Absent", "Bins", ""):
+            for head in (
+                "Keep",
+                "Column",
+                "Kind",
+                "Distinct",
+                "Absent",
+                "Bins or values",
+                "",
+            ):
                 ui.label(head).classes("text-weight-bold text-grey-8")
             for profile in workspace.profiles:
                 name = profile.name
@@ -227,9 +236,15 @@ def _columns_card(workspace: Workspace, changed: Callable[[], None]) -> None:
                     distinct.classes("text-orange-10 text-weight-bold")
                 ui.label(percent(profile.absent_share))
                 spec = prep.bins.get(name)
-                ui.label(spec.to_text().partition("=")[2] if spec else "—").classes(
-                    "text-grey-9"
+                declared = prep.values.get(name)
+                shown = (
+                    spec.to_text().partition("=")[2]
+                    if spec
+                    else "values " + ", ".join(declared.values)
+                    if declared
+                    else "—"
                 )
+                ui.label(shown).classes("text-grey-9")
                 with ui.row().classes("gap-1 no-wrap"):
                     if profile.numeric or many:
                         binning = ui.button(
@@ -237,6 +252,12 @@ def _columns_card(workspace: Workspace, changed: Callable[[], None]) -> None:
                             on_click=lambda n=name: _bin_dialog(workspace, n, apply),
                         ).props("flat dense no-caps")
                         mark(binning, bin=name)
+                    if not profile.numeric or profile.values:
+                        listing = ui.button(
+                            "Values…",
+                            on_click=lambda n=name: _values_dialog(workspace, n, apply),
+                        ).props("flat dense no-caps")
+                        mark(listing, values=name)
                     if profile.values:
                         recode = ui.button(
                             "Recode…",
@@ -308,6 +329,7 @@ def _bin_dialog(
             except (SynthcaseError, TypeError, ValueError) as error:
                 problem.text = str(error)
                 return
+            prep.values.pop(name, None)  # bins replace a value list
             prep.dropped.discard(name)
             dialog.close()
             await apply()
@@ -322,6 +344,57 @@ def _bin_dialog(
                 ui.button("Remove bins", on_click=remove).props("flat color=negative")
             ui.button("Cancel", on_click=dialog.close).props("flat")
             ui.button("Apply", on_click=save).props('data-role="bin-apply"')
+    dialog.open()
+
+
+def _values_dialog(
+    workspace: Workspace, name: str, apply: Callable[[], Awaitable[None]]
+) -> None:
+    prep = workspace.preparation
+    current = prep.values.get(name)
+    with ui.dialog() as dialog, ui.card().classes("w-[34rem]"):
+        ui.label(f"Possible values of {name}").classes("text-h6")
+        ui.label(
+            "List every value this column may hold, as your data dictionary or "
+            "form states them (for example 1,2 for a sex code), separated by "
+            "commas. The list is public: it is shown in the release and lets "
+            "the synthetic records use a rare value that the published counts "
+            "hide. Do not copy the values from the data; a value the data "
+            "hold that is not listed stops the preparation (or is made absent, "
+            "see the setting for numbers outside their bins)."
+        ).classes("text-grey-8")
+        text = (
+            ui.input(
+                "Values, separated by commas",
+                value=",".join(current.values) if current else "",
+                placeholder="e.g. 1,2",
+            )
+            .props('data-role="values-list"')
+            .classes("w-full")
+        )
+        problem = ui.label("").classes("text-negative")
+
+        async def save() -> None:
+            try:
+                prep.values[name] = ValueList.parse(f"{name}={text.value}")
+            except SynthcaseError as error:
+                problem.text = str(error)
+                return
+            prep.bins.pop(name, None)  # a value list replaces bins
+            prep.dropped.discard(name)
+            dialog.close()
+            await apply()
+
+        async def remove() -> None:
+            prep.values.pop(name, None)
+            dialog.close()
+            await apply()
+
+        with ui.row().classes("w-full justify-end"):
+            if current is not None:
+                ui.button("Remove list", on_click=remove).props("flat color=negative")
+            ui.button("Cancel", on_click=dialog.close).props("flat")
+            ui.button("Apply", on_click=save).props('data-role="values-apply"')
     dialog.open()
 
 
