@@ -80,3 +80,22 @@ def test_counts_and_risk_match_a_slow_loop(
     assert rare.tolist() == [
         any(expected[c] < 3 for c in held.get(u, ())) for u in units
     ]
+
+
+def test_a_subject_with_forty_records_counts_once_per_combination() -> None:
+    # One subject owns 40 records, two of them different; the others one each.
+    codes = np.zeros((43, 2), dtype=np.int32)
+    codes[5] = [1, 0]
+    codes[39] = [0, 1]
+    codes[40:] = [[1, 1], [0, 1], [1, 0]]
+    ids = np.array([7] * 40 + [1, 2, 9])
+    table = EncodedTable(("A", "B"), (("a0", "a1"), ("b0", "b1")), codes, ids)
+    space = CombinationSpace.build(
+        ValueIndex.from_cardinalities(table.cardinalities), 2
+    )
+    result = count_units(table, space, by_subject=True)
+    # Pairs a0b0, a0b1, a1b0, a1b1: the heavy subject holds the first three.
+    assert result.counts.tolist() == [1, 2, 2, 1]
+    unique, _ = units_at_risk(table, result, 2, by_subject=True)
+    # Units in subject order 1, 2, 7, 9: subject 1 alone holds a1b1, 7 a0b0.
+    assert unique.tolist() == [True, False, True, False]

@@ -164,11 +164,20 @@ def _units(
 
 
 def _distinct(units: IntArray, cells: IntArray) -> IntArray:
-    """Cells of a block ``(sets, records)`` with each (unit, cell) pair once."""
-    flat_units = np.tile(units, cells.shape[0])
-    flat_cells = cells.ravel()
-    order = np.lexsort((flat_cells, flat_units))
-    flat_units, flat_cells = flat_units[order], flat_cells[order]
-    new = np.ones(flat_cells.size, dtype=bool)
-    new[1:] = (flat_cells[1:] != flat_cells[:-1]) | (flat_units[1:] != flat_units[:-1])
-    return np.asarray(flat_cells[new])
+    """Cells of a block ``(sets, records)`` with each (unit, cell) pair once.
+
+    ``units`` is sorted, so the records of a unit are adjacent and a pair can
+    repeat only among them: a record's cell is dropped when a record of the
+    same unit ``lag`` places earlier holds it. Comparing at each lag up to
+    the largest unit's size costs far less than sorting the pairs, since
+    most units have few records.
+    """
+    # Records as rows, so each comparison reads contiguous memory.
+    by_record = np.ascontiguousarray(cells.T)
+    repeated = np.zeros(by_record.shape, dtype=bool)
+    for lag in range(1, units.size):
+        later = np.flatnonzero(units[lag:] == units[:-lag]) + lag
+        if later.size == 0:
+            break
+        repeated[later] |= by_record[later] == by_record[later - lag]
+    return np.asarray(by_record[~repeated])
