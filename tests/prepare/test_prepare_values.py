@@ -126,3 +126,15 @@ def test_config_accepts_texts_and_a_table() -> None:
     assert build_read({"values": "SEX=1,2"}).value_lists == {"SEX": ("1", "2")}
     with pytest.raises(ParameterError, match=r"values\.SEX"):
         build_read({"values": {"SEX": "1,2"}})
+
+
+def test_declared_and_binned_columns_are_marked_public() -> None:
+    frame = pd.DataFrame({"AGE": ["3", "40"], "SEX": ["1", "2"], "X": ["a", "b"]})
+    options = ReadOptions(
+        bins=(BinSpec.parse("AGE=0,18,120"),), values=(ValueList.parse("SEX=1,2"),)
+    )
+    table = encode(frame, options)
+    assert table.public == (True, True, False)
+    assert table.select(["X", "SEX"]).public == (False, True)
+    assert encode(frame, ReadOptions()).public == ()
+    assert not encode(frame, ReadOptions()).is_public(0)

@@ -9,18 +9,21 @@ it, with OpenDP noise and zCDP accounting:
 2. For each length ``k = 1..R``:
 
    * *select*: the candidates are, at ``k = 1``, the values present in the
-     data (protected by a threshold that hides values few units share) and,
-     at ``k >= 2``, every combination whose sub-combinations of length
-     ``k - 1`` were all released; the candidates of ``k >= 2`` are therefore
-     public, derived from earlier protected output alone;
+     data (protected by a threshold that hides values few units share) and
+     every value of a column whose values were declared (bins or a value
+     list: public, so no threshold is needed), and, at ``k >= 2``, every
+     combination whose sub-combinations of length ``k - 1`` were all
+     released; the candidates of ``k >= 2`` are therefore public, derived
+     from earlier protected output alone;
    * *bound*: each unit's number of candidate combinations is bounded by a
      DP percentile of those numbers; a unit holding more keeps a uniformly
      random subset of that size;
    * *measure*: discrete Gaussian noise of scale ``sigma_k * sqrt(bound_k)``
      is added to every candidate's count, zero counts included;
    * *filter*: counts at or below the length's threshold are dropped. At
-     ``k = 1`` the threshold is set by delta; at ``k >= 2`` it only trades
-     fabricated against suppressed combinations.
+     ``k = 1`` the threshold of undeclared values is set by delta; for
+     declared values and at ``k >= 2`` it only trades fabricated against
+     suppressed combinations.
 
 3. Counts are made consistent: no combination exceeds any of its
    sub-combinations (post-processing).
@@ -73,6 +76,11 @@ logger = logging.getLogger(__name__)
 
 _EXPAND_BLOCK = 4_000_000
 
+PUBLIC_VALUE_ETA = 0.01
+"""At length 1, the chance that a declared value no unit holds is released:
+its noisy count must exceed the ``1 - eta / 2`` quantile of the noise. The cut
+trades fabricated against suppressed values; it does not protect anyone."""
+
 
 @dataclass(frozen=True)
 class LengthReport:
@@ -84,11 +92,14 @@ class LengthReport:
         noise_scale: Standard deviation of the Gaussian noise on each count.
         threshold: At length 1 noisy counts below this are not released; at
             longer lengths, counts at or below it.
-        candidates: Number of public candidate combinations noised, or
-            ``None`` at length 1, where the candidates are sensitive.
+        candidates: Number of public candidate combinations noised: at
+            length 1 the declared values, or ``None`` when no column's values
+            were declared (the candidates are then all sensitive).
         released: Number of combinations released.
         rho: Privacy loss of the counts (zCDP).
         delta: Delta spent at this length (only length 1 spends any).
+        public_cut: At length 1, the cut below which a declared value's
+            noisy count is not released; ``None`` when no value is declared.
     """
 
     length: int
@@ -99,6 +110,7 @@ class LengthReport:
     released: int
     rho: float
     delta: float
+    public_cut: float | None = None
 
 
 @dataclass(frozen=True)
@@ -161,12 +173,19 @@ def measure_marginals(
     rng = np.random.default_rng()  # subset choice; privacy does not rest on it
     sorted_table, unit_of_row, n_units = group_units(table)
     linked = table.subject_ids is not None
+    # Declared columns skip the length-1 threshold. A linked subject may hold
+    # a value in several rows, which the split analysis below does not cover,
+    # so linked tables keep every value behind the threshold (the safe side).
+    public = np.array(
+        [table.is_public(j) and not linked for j in range(table.n_columns)], bool
+    )
+    # With every column declared no mechanism spends delta on a threshold;
+    # the whole delta then goes to the conversion.
+    threshold_share = 0.0 if public.all() else settings.delta_threshold_share
 
     # Unit count first: the default delta is derived from its protected value.
     conversion_delta = (
-        None
-        if settings.delta is None
-        else settings.delta * (1.0 - settings.delta_threshold_share)
+        None if settings.delta is None else settings.delta * (1.0 - threshold_share)
     )
     rho_count = record_count_rho(
         settings.epsilon, settings.record_count_share, conversion_delta
@@ -186,7 +205,7 @@ def measure_marginals(
         epsilon=settings.epsilon,
         delta=delta,
         rho_record_count=rho_count,
-        delta_threshold_share=settings.delta_threshold_share,
+        delta_threshold_share=threshold_share,
         percentile_share=settings.percentile_share,
         sigma_proportions=settings.resolved_sigma_proportions(),
         model_share=settings.model_share,
@@ -239,7 +258,16 @@ def measure_marginals(
         repeat = 1 if distinct_units else min(units.link_bound, bound)
         l2 = math.sqrt(bound * repeat)
         scale = math.nextafter(plan.sigmas[k - 1] * l2, math.inf)
-        if k == 1:
+        if k == 1 and public.any():
+            kept, report = _release_declared_and_found(
+                counts,
+                public[index.value_column],
+                bound,
+                (int(public.sum()), int((~public).sum())),
+                plan.sigmas[0],
+                plan.delta_threshold,
+            )
+        elif k == 1:
             # Only values some unit holds enter the threshold mechanism.
             present = np.flatnonzero(counts)
             kept, report = _release_values(
@@ -452,6 +480,65 @@ def _release_values(
         1, bound, scale, float(threshold), None, int(out_keys.size), rho, spent_delta
     )
     return (out_keys, out_counts), report
+
+
+def _release_declared_and_found(
+    counts: IntArray,
+    declared: npt.NDArray[np.bool_],
+    bound: int,
+    columns: tuple[int, int],
+    sigma: float,
+    delta: float,
+) -> tuple[tuple[IntArray, IntArray], LengthReport]:
+    """Length 1 with declared columns: no threshold on their public values.
+
+    ``declared`` marks the value ids of declared columns and ``columns`` is
+    ``(declared columns, other columns)``. Each unit holds at most one value
+    per column (tables without subject ids only) and at most ``bound`` values
+    after bounding, so it changes at most ``min(bound, columns[0])`` declared
+    counts and ``min(bound, columns[1])`` others, each by one. Every declared
+    value is noised (discrete Gaussian); the values found among the others go
+    through the threshold mechanism. One scale ``sigma * sqrt(l_d + l_o)``
+    (``l`` those two numbers) keeps the two losses' sum at the length's
+    planned ``1 / (2 sigma^2)``; it is never below the scale of the single
+    mechanism it replaces, whose L2 sensitivity is ``sqrt(bound)``.
+
+    Guarantee: ``(rho, delta)``-approximate zCDP, the sum of the Gaussian
+    mechanism's rho (Canonne, Kamath & Steinke 2020) and the threshold
+    mechanism's ``(rho, delta)`` (Rogers 2023), both from OpenDP's maps.
+    """
+    l_declared = min(bound, columns[0])
+    l_other = min(bound, columns[1])
+    scale = math.nextafter(sigma * math.sqrt(l_declared + l_other), math.inf)
+    ids = np.flatnonzero(declared)
+    noisy, rho = gaussian_counts(counts[ids], math.sqrt(l_declared), scale)
+    cut = scale * NormalDist().inv_cdf(1.0 - PUBLIC_VALUE_ETA / 2.0)
+    keep = (noisy > cut) & (noisy > 0)
+    keys, values = ids[keep], noisy[keep]
+    threshold, spent_delta = cut, 0.0
+    found = np.flatnonzero((counts > 0) & ~declared)
+    if l_other and found.size:
+        (other_keys, other_counts), other = _release_values(
+            found, counts[found], l_other, 1, scale, delta
+        )
+        rho += other.rho
+        spent_delta = other.delta
+        threshold = other.threshold
+        order = np.argsort(np.concatenate([keys, other_keys]), kind="stable")
+        keys = np.concatenate([keys, other_keys])[order]
+        values = np.concatenate([values, other_counts])[order]
+    report = LengthReport(
+        1,
+        bound,
+        scale,
+        float(threshold),
+        int(ids.size),
+        int(keys.size),
+        rho,
+        spent_delta,
+        public_cut=float(cut),
+    )
+    return (keys, values), report
 
 
 def _release_candidates(

@@ -70,7 +70,9 @@ def load_table(
     ids = subject_ids(frame[column])
     attributes = frame.drop(columns=[column])
     table = encode(attributes, dataclasses.replace(options, subject_id=None))
-    return EncodedTable(table.columns, table.categories, table.codes, ids)
+    return EncodedTable(
+        table.columns, table.categories, table.codes, ids, public=table.public
+    )
 
 
 def subject_ids(cells: pd.Series) -> npt.NDArray[np.int64]:
@@ -157,7 +159,13 @@ def encode(frame: pd.DataFrame, options: ReadOptions) -> EncodedTable:
             "absent" if options.out_of_range == "absent" else "error",
             ", ".join(name for name in names if name in declared),
         )
-    return EncodedTable(columns=tuple(names), categories=tuple(categories), codes=codes)
+    public = tuple(name in specs or name in declared for name in names)
+    return EncodedTable(
+        columns=tuple(names),
+        categories=tuple(categories),
+        codes=codes,
+        public=public if any(public) else (),
+    )
 
 
 def to_frame(table: EncodedTable) -> pd.DataFrame:

@@ -9,7 +9,8 @@ declared absent). Absent cells never take part in any count.
 The category lists of a table built from sensitive data are themselves
 sensitive: a rare label can identify a person. They leave the process only
 through a protected mechanism (a DP threshold or a k-anonymity filter), never
-as they are.
+as they are. The exception is a column whose categories were declared rather
+than read (bins or a value list): :attr:`EncodedTable.public` marks it.
 """
 
 from __future__ import annotations
@@ -39,14 +40,22 @@ class EncodedTable:
         subject_ids: Optional array of shape ``(records,)`` naming the privacy
             unit of each row when a subject may own several rows; ``None`` when
             every row is its own subject.
+        public: For each column, whether its categories were declared (bins
+            or a value list) and so are public whatever the data hold; empty
+            when no column is (the safe default: every list is sensitive).
     """
 
     columns: tuple[str, ...]
     categories: tuple[tuple[str, ...], ...]
     codes: npt.NDArray[np.int32]
     subject_ids: npt.NDArray[np.int64] | None = field(default=None)
+    public: tuple[bool, ...] = ()
 
     def __post_init__(self) -> None:
+        if self.public and len(self.public) != len(self.columns):
+            raise ValueError(
+                f"{len(self.public)} public flags for {len(self.columns)} columns"
+            )
         if self.codes.ndim != 2 or self.codes.shape[1] != len(self.columns):
             raise ValueError(
                 f"codes has shape {self.codes.shape}; expected (records, "
@@ -72,6 +81,10 @@ class EncodedTable:
         """Number of category labels of each column."""
         return np.array([len(c) for c in self.categories], dtype=np.int64)
 
+    def is_public(self, column: int) -> bool:
+        """Whether the categories of column number ``column`` were declared."""
+        return bool(self.public) and self.public[column]
+
     def label(self, column: int, code: int) -> str:
         """Return the label of ``code`` in column number ``column``."""
         return self.categories[column][code]
@@ -84,6 +97,7 @@ class EncodedTable:
             categories=tuple(self.categories[i] for i in index),
             codes=np.ascontiguousarray(self.codes[:, index]),
             subject_ids=self.subject_ids,
+            public=tuple(self.is_public(i) for i in index) if self.public else (),
         )
 
     def decode(self) -> list[list[str | None]]:
