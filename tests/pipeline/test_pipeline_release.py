@@ -146,7 +146,7 @@ def test_statement_names_the_guarantee_and_its_limits(tmp_path: Path) -> None:
 
 def test_declared_values_let_the_model_keep_a_rare_value(noise_off: None) -> None:
     # Three records of "violet" among 600: too few to pass the one-way
-    # threshold, so without a declared list the value is never released.
+    # threshold or cut, so without a declared list the model never sees it.
     rng = np.random.default_rng(8)
     colour = rng.choice(["red", "green", "blue"], 600).astype(object)
     colour[:3] = "violet"
@@ -163,7 +163,7 @@ def test_declared_values_let_the_model_keep_a_rare_value(noise_off: None) -> Non
         values=(sc.ValueList("colour", ("red", "green", "blue", "violet", "grey")),)
     )
     declared.fit(frame, options)
-    # The aggregates still threshold the rare value ...
+    # The published counts still leave out a value this rare ...
     assert "colour:violet" not in set(declared.aggregates.to_frame()["selections"])
     # ... but the model measures every declared value, so records keep it.
     records = declared.sample(seed=1)
