@@ -52,7 +52,13 @@ from synthcase.measure.combinations import CombinationSpace, IntArray
 from synthcase.prepare.table import EncodedTable
 from synthcase.progress import Progress, no_progress
 
-__all__ = ["SENSITIVE_NOTICE", "Evaluation", "evaluate_release"]
+__all__ = [
+    "SENSITIVE_NOTICE",
+    "Evaluation",
+    "evaluate_release",
+    "plain_data",
+    "rows_frame",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -122,7 +128,7 @@ class Evaluation:
             "synthetic_fidelity": asdict(self.synthetic_fidelity),
             "synthetic_leakage": [asdict(row) for row in self.synthetic_leakage],
         }
-        plain: dict[str, Any] = _plain(data)
+        plain: dict[str, Any] = plain_data(data)
         return plain
 
     def tables(self) -> dict[str, pd.DataFrame]:
@@ -138,26 +144,26 @@ class Evaluation:
             "scores": pd.DataFrame(
                 {"measure": list(scores), "value": list(scores.values())}
             ),
-            "fidelity_by_length": _frame(
+            "fidelity_by_length": rows_frame(
                 LengthFidelity,
                 [{"source": p.source, **asdict(r)} for p in parts for r in p.by_length],
                 first=("source",),
             ),
-            "fidelity_by_bucket": _frame(
+            "fidelity_by_bucket": rows_frame(
                 BucketFidelity,
                 [{"source": p.source, **asdict(r)} for p in parts for r in p.by_bucket],
                 first=("source",),
             ),
-            "leakage_by_length": _frame(
+            "leakage_by_length": rows_frame(
                 LengthLeakage, [asdict(r) for r in self.synthetic_leakage]
             ),
-            "sensitive_risk_by_length": _frame(
+            "sensitive_risk_by_length": rows_frame(
                 LengthRisk,
                 [{"unit": risk.unit, **asdict(r)} for r in risk.by_length],
                 first=("unit",),
             ),
-            "linkable_columns": _frame(Linkable, [asdict(r) for r in risk.columns]),
-            "linkable_values": _frame(Linkable, [asdict(r) for r in risk.values]),
+            "linkable_columns": rows_frame(Linkable, [asdict(r) for r in risk.columns]),
+            "linkable_values": rows_frame(Linkable, [asdict(r) for r in risk.values]),
         }
 
 
@@ -309,19 +315,20 @@ def evaluate_release(
     )
 
 
-def _frame(
+def rows_frame(
     row_type: type, rows: list[dict[str, Any]], first: tuple[str, ...] = ()
 ) -> pd.DataFrame:
+    """A table of dataclass rows; its columns are kept even when it is empty."""
     columns = [*first, *(f.name for f in fields(row_type))]
     return pd.DataFrame(rows, columns=columns)
 
 
-def _plain(value: Any) -> Any:
+def plain_data(value: Any) -> Any:
     """Tuples as lists, numpy numbers as Python ones, NaN as ``None``."""
     if isinstance(value, dict):
-        return {str(k): _plain(v) for k, v in value.items()}
+        return {str(k): plain_data(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
-        return [_plain(v) for v in value]
+        return [plain_data(v) for v in value]
     if isinstance(value, np.generic):
         value = value.item()
     if isinstance(value, float) and not math.isfinite(value):

@@ -22,7 +22,7 @@ import logging
 import math
 import os
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -34,7 +34,17 @@ from synthcase.evaluate.evaluation import SENSITIVE_NOTICE, Evaluation
 from synthcase.evaluate.fidelity import Fidelity
 from synthcase.evaluate.summary import percent
 
-__all__ = ["REPORT_FILE", "write_evaluation"]
+__all__ = [
+    "JSON_FILE",
+    "REPORT_FILE",
+    "evaluation_sections",
+    "figures",
+    "page",
+    "render_report",
+    "summary_list",
+    "write_evaluation",
+    "write_files",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -82,6 +92,27 @@ def write_evaluation(evaluation: Evaluation, folder: str | os.PathLike[str]) -> 
     Raises:
         OutputError: When the folder cannot be created or written.
     """
+    return write_files(
+        folder, evaluation.tables(), evaluation.to_dict(), render_report(evaluation)
+    )
+
+
+def write_files(
+    folder: str | os.PathLike[str],
+    tables: Mapping[str, pd.DataFrame],
+    figures: Mapping[str, Any],
+    page: str,
+) -> Path:
+    """Write the CSV tables, the figures as JSON and the page into ``folder``.
+
+    Each file is written whole to a temporary file and moved into place.
+
+    Returns:
+        The path of ``report.html``.
+
+    Raises:
+        OutputError: When the folder cannot be created or written.
+    """
     target = Path(folder)
     try:
         target.mkdir(parents=True, exist_ok=True)
@@ -90,12 +121,10 @@ def write_evaluation(evaluation: Evaluation, folder: str | os.PathLike[str]) -> 
             f"cannot create the evaluation folder {str(target)!r} ({error}); "
             "choose a folder you can write to"
         ) from error
-    tables = evaluation.tables()
     for name, table in tables.items():
         _write(target / f"{name}.csv", table.to_csv(index=False, lineterminator="\n"))
-    document = json.dumps(evaluation.to_dict(), indent=2, ensure_ascii=False)
+    document = json.dumps(figures, indent=2, ensure_ascii=False)
     _write(target / JSON_FILE, document + "\n")
-    page = render_report(evaluation)
     report = target / REPORT_FILE
     _write(report, page)
     logger.info(
@@ -107,43 +136,74 @@ def write_evaluation(evaluation: Evaluation, folder: str | os.PathLike[str]) -> 
 def render_report(evaluation: Evaluation) -> str:
     """Return the report page as one self-contained HTML text."""
     ev = evaluation
-    parts = [
-        "<!DOCTYPE html>",
-        '<html lang="en"><head><meta charset="utf-8">',
-        f'<meta http-equiv="Content-Security-Policy" content="{_e(_CSP)}">',
-        '<meta name="robots" content="noindex">',
-        '<meta name="viewport" content="width=device-width, initial-scale=1">',
-        "<title>Release evaluation against the sensitive data (do not share)</title>",
-        f"<style>{_STYLE}</style></head><body>",
-        '<div class="banner" role="alert">Sensitive: do not share. '
-        f"{_e(SENSITIVE_NOTICE)}</div>",
-        "<h1>Release evaluation</h1>",
-        f'<p class="meta">Columns: {_e(", ".join(ev.columns))}. Combinations of '
-        f"length 1 to {ev.reporting_length}; rare means fewer than "
-        f"{ev.resolution} {_e(ev.sensitive_risk.unit)}s.</p>",
+    return page(
+        "Release evaluation",
+        [
+            f'<p class="meta">Columns: {_e(", ".join(ev.columns))}. Combinations '
+            f"of length 1 to {ev.reporting_length}; rare means fewer than "
+            f"{ev.resolution} {_e(ev.sensitive_risk.unit)}s.</p>",
+            *summary_list(ev.summary),
+            *evaluation_sections(ev),
+            *figures(ev.tables()),
+        ],
+    )
+
+
+def page(heading: str, body: Sequence[str]) -> str:
+    """A self-contained page: the do-not-share banner, a heading, the body."""
+    return "\n".join(
+        [
+            "<!DOCTYPE html>",
+            '<html lang="en"><head><meta charset="utf-8">',
+            f'<meta http-equiv="Content-Security-Policy" content="{_e(_CSP)}">',
+            '<meta name="robots" content="noindex">',
+            '<meta name="viewport" content="width=device-width, initial-scale=1">',
+            f"<title>{_e(heading)} against the sensitive data (do not share)</title>",
+            f"<style>{_STYLE}</style></head><body>",
+            '<div class="banner" role="alert">Sensitive: do not share. '
+            f"{_e(SENSITIVE_NOTICE)}</div>",
+            f"<h1>{_e(heading)}</h1>",
+            *body,
+            "</body></html>\n",
+        ]
+    )
+
+
+def summary_list(sentences: Sequence[str]) -> list[str]:
+    """The summary sentences as a numbered list under a heading."""
+    return [
         "<h2>Summary</h2><ol>",
-        *(f"<li>{_e(sentence)}</li>" for sentence in ev.summary),
+        *(f"<li>{_e(sentence)}</li>" for sentence in sentences),
         "</ol>",
-        "<h2>Scores</h2>",
+    ]
+
+
+def evaluation_sections(ev: Evaluation, prefix: str = "") -> list[str]:
+    """Scores, counts kept and privacy of one evaluation, headed by ``prefix``."""
+    return [
+        f"<h2>{_e(prefix)}Scores</h2>",
         score_meter("k-marginal (NIST)", ev.k_marginal),
         score_meter("3-way marginals", ev.three_way),
         f"<p>Synthetic records per sensitive record: "
         f"{_e(_number(ev.records.record_expansion))}. Records with every "
         f"column filled: sensitive {_e(percent(ev.records.sensitive_filled_share))}"
         f", synthetic {_e(percent(ev.records.synthetic_filled_share))}.</p>",
-        '<h2>Counts kept</h2><div class="charts">',
+        f'<h2>{_e(prefix)}Counts kept</h2><div class="charts">',
         *_fidelity_charts(
             [p for p in (ev.aggregates_fidelity, ev.synthetic_fidelity) if p]
         ),
-        '</div><h2>Privacy</h2><div class="charts">',
+        f'</div><h2>{_e(prefix)}Privacy</h2><div class="charts">',
         *_privacy_charts(ev),
         "</div>",
-        "<h2>Figures</h2>",
     ]
-    for name, table in ev.tables().items():
+
+
+def figures(tables: Mapping[str, pd.DataFrame]) -> list[str]:
+    """Every table, under a heading."""
+    parts = ["<h2>Figures</h2>"]
+    for name, table in tables.items():
         parts.append(f"<h3>{_e(name.replace('_', ' '))}</h3>{_table(table)}")
-    parts.append("</body></html>\n")
-    return "\n".join(parts)
+    return parts
 
 
 def _fidelity_charts(parts: Sequence[Fidelity]) -> list[str]:

@@ -15,7 +15,7 @@ from synthcase.evaluate.fidelity import Fidelity
 from synthcase.evaluate.records import RecordComparison
 from synthcase.evaluate.risk import LengthLeakage, SensitiveRisk
 
-__all__ = ["percent", "summarize"]
+__all__ = ["fabricated_share", "percent", "summarize", "suppressed_share"]
 
 
 def percent(share: float | None) -> str:
@@ -65,8 +65,8 @@ def summarize(
             f"The aggregates keep {percent(aggregates.mean_preservation)} of the "
             "sensitive counts on average (mean absolute error "
             f"{_number(aggregates.mean_absolute_error)} per combination), "
-            f"suppress {percent(_suppressed(aggregates))} of the sensitive "
-            f"combinations and fabricate {percent(_fabricated(aggregates))} of "
+            f"suppress {percent(suppressed_share(aggregates))} of the sensitive "
+            f"combinations and fabricate {percent(fabricated_share(aggregates))} of "
             "theirs."
         )
 
@@ -77,7 +77,7 @@ def summarize(
         f"{risk.resolution} sensitive {unit}s share, "
         f"{percent(leaked / rare if rare else None)} ({leaked}) appear as rare "
         "combinations in the synthetic data too, where "
-        f"{percent(_fabricated(synthetic))} of the combinations are fabricated."
+        f"{percent(fabricated_share(synthetic))} of the combinations are fabricated."
     )
 
     sentence_utility = (
@@ -91,13 +91,15 @@ def summarize(
     return sentence_risk, sentence_aggregates, sentence_privacy, sentence_utility
 
 
-def _suppressed(fidelity: Fidelity) -> float | None:
+def suppressed_share(fidelity: Fidelity) -> float | None:
+    """Sensitive combinations the release lacks, over all lengths, as a share."""
     whole = sum(row.sensitive_combinations for row in fidelity.by_length)
     part = sum(row.suppressed for row in fidelity.by_length)
     return part / whole if whole else None
 
 
-def _fabricated(fidelity: Fidelity) -> float | None:
+def fabricated_share(fidelity: Fidelity) -> float | None:
+    """Released combinations no sensitive record holds, over all lengths."""
     whole = sum(row.released_combinations for row in fidelity.by_length)
     part = sum(row.fabricated for row in fidelity.by_length)
     return part / whole if whole else None
