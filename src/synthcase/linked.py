@@ -1056,6 +1056,7 @@ def _plain(value: Any) -> Any:
 
 
 def _read_plain(read: ReadOptions | None) -> dict[str, Any]:
+    """The declared read choices (public), enough to read the file again."""
     if read is None:
         return {}
     absent_zero = read.absent_zero
@@ -1069,4 +1070,7 @@ def _read_plain(read: ReadOptions | None) -> dict[str, Any]:
         "values": {v.column: list(v.values) for v in read.values},
         "max_categories": read.max_categories,
         "record_limit": read.record_limit,
+        "out_of_range": read.out_of_range,
+        "delimiter": read.delimiter,
+        "names": None if read.names is None else list(read.names),
     }

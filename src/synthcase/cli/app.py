@@ -17,7 +17,6 @@ from importlib import resources
 from pathlib import Path
 from typing import Annotated, Any
 
-import numpy as np
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
@@ -35,9 +34,12 @@ from synthcase.cli.config import (
 from synthcase.cli.evaluation import (
     check_evaluation_folder,
     default_evaluation_folder,
+    is_linked_release,
+    load_linked_sensitive,
     load_release,
     read_options_from_release,
     run_evaluation,
+    run_linked_evaluation,
 )
 from synthcase.errors import ParameterError, SynthcaseError
 from synthcase.k_anonymity import K_MODES, KAnonymitySettings, release_k_anonymous
@@ -51,6 +53,7 @@ from synthcase.pipeline import (
     release_from_aggregates,
 )
 from synthcase.prepare import EncodedTable
+from synthcase.prepare.linked import LinkedTable
 from synthcase.report.folder import check_output_folder
 
 __all__ = ["app", "main"]
@@ -465,10 +468,10 @@ def _is_linked(kw: dict[str, Any]) -> bool:
 
 def _linked_release(
     source: Path, output: Path, force: bool, kw: dict[str, Any]
-) -> tuple[Release, EncodedTable]:
+) -> tuple[Release, LinkedTable]:
     """A release of a linked file: the subject is the privacy unit."""
-    from synthcase.linked import LinkedSettings, run_linked
-    from synthcase.prepare.linked import LinkBins, MultiValue
+    from synthcase.linked import LinkedSettings, measure_linked, release_linked
+    from synthcase.prepare.linked import LinkBins, MultiValue, load_linked
     from synthcase.synthesize.linked import LinkedSynthesisSettings
 
     config = load_config(kw["config"])
@@ -493,9 +496,16 @@ def _linked_release(
     settings = LinkedSettings(**options)
     synthesis = LinkedSynthesisSettings(subjects=kw.get("records"), seed=kw.get("seed"))
     check_output_folder(output, force=force, inputs=[source])
+    if kw.get("evaluate"):
+        check_evaluation_folder(
+            _evaluation_dir(output, kw), force=force, release=output, inputs=[source]
+        )
+    # The sensitive rows are kept for the steward's evaluation.
+    linked = load_linked(source, read, settings.multi_value)
     with _progress() as progress:
-        release = run_linked(source, read, dp, settings, synthesis, progress=progress)
-    return release, EncodedTable((), (), np.zeros((0, 0), dtype=np.int32))
+        measured = measure_linked(linked, dp, settings, progress=progress)
+        release = release_linked(measured, synthesis, read, progress=progress)
+    return release, linked
 
 
 def _k_release(
@@ -605,8 +615,8 @@ def run(
     """Measure, synthesize and write a release, then evaluate it privately."""
     kw = dict(locals())
     with _errors():
-        linked = _is_linked(kw)
-        if linked and mode not in K_MODES:
+        table: EncodedTable | LinkedTable
+        if _is_linked(kw) and mode not in K_MODES:
             release, table = _linked_release(source, output, force, kw)
         elif mode in K_MODES:
             release, table = _k_release(source, output, force, kw)
@@ -622,18 +632,29 @@ def run(
             )
         folder = release.save(output, force=force)
         _summary(release, folder)
-        if evaluate and release.synthetic is not None and not linked:
+        if evaluate and release.synthetic is not None:
             target = _evaluation_dir(output, kw)
             with _progress() as progress:
-                report = run_evaluation(
-                    table,
-                    release.synthetic,
-                    release.aggregates,
-                    reporting_length=release.aggregates.reporting_length,
-                    folder=target,
-                    resolution=resolution,
-                    progress=progress,
-                )
+                if isinstance(table, LinkedTable):
+                    report = run_linked_evaluation(
+                        table,
+                        release.synthetic,
+                        release.aggregates,
+                        release.metadata,
+                        folder=target,
+                        resolution=resolution,
+                        progress=progress,
+                    )
+                else:
+                    report = run_evaluation(
+                        table,
+                        release.synthetic,
+                        release.aggregates,
+                        reporting_length=release.aggregates.reporting_length,
+                        folder=target,
+                        resolution=resolution,
+                        progress=progress,
+                    )
             _evaluation_note(report)
 
 
@@ -742,6 +763,20 @@ def evaluate_command(
         check_evaluation_folder(
             target, force=force, release=release_dir, inputs=[sensitive]
         )
+        if is_linked_release(metadata):
+            linked = load_linked_sensitive(sensitive, metadata)
+            with _progress() as progress:
+                report = run_linked_evaluation(
+                    linked,
+                    synthetic,
+                    aggregates,
+                    metadata,
+                    folder=target,
+                    resolution=resolution,
+                    progress=progress,
+                )
+            _evaluation_note(report)
+            return
         table = load_sensitive(sensitive, read)
         with _progress() as progress:
             report = run_evaluation(
