@@ -8,6 +8,7 @@ repeated runs with a margin, and every failure prints the numbers.
 
 from __future__ import annotations
 
+import itertools
 import json
 import re
 import subprocess
@@ -20,10 +21,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from synthcase.evaluate import evaluate_linked_release
 from synthcase.linked import LINK_AGGREGATES_FILE, LinkedRelease, run_linked
 from synthcase.measure import Aggregates, DPSettings
 from synthcase.prepare import ReadOptions
-from synthcase.prepare.linked import LinkBins
+from synthcase.prepare.linked import LinkBins, load_linked
 from synthcase.synthesize.linked import LinkedSynthesisSettings
 
 DATA = Path("/work/shared/data/ctdc-shaped")
@@ -243,3 +245,53 @@ def test_small_generated_files(tmp_path: Path) -> None:
     assert abs(subjects - 1200) < 120, subjects
     ratio = len(release.synthetic) / subjects / (len(real) / 1200)
     assert abs(ratio - 1) < 0.25, ratio
+
+
+def test_the_stewards_evaluation_agrees_with_pandas(run: Run) -> None:
+    release = run.release
+    assert release.synthetic is not None and release.schema is not None
+    start = time.perf_counter()
+    evaluation = evaluate_linked_release(
+        load_linked(DATA / "linked_cases.csv", OPTIONS),
+        release.synthetic,
+        release.schema,
+        release.aggregates,
+        reporting_length=3,
+        protected_links=list(
+            release.metadata["privacy"]["protected_links_per_subject"].values()
+        ),
+    )
+    seconds = time.perf_counter() - start
+    by_kind = {k.kind: k for k in evaluation.by_kind}
+    print(
+        f"\nevaluation: {seconds:.1f} s; k-marginal "
+        f"{evaluation.subjects.k_marginal:.0f}; links binned distance "
+        f"{evaluation.links_per_subject.binned_distance:.4f}; "
+        + "; ".join(f"{k}: {v.mean_distance:.4f}" for k, v in by_kind.items())
+    )
+    found = {d.columns: d.distance for d in evaluation.distances}
+
+    # Links per subject, as the release test counts them.
+    bins = LinkBins()
+    real = run.real.groupby("victim_id").size().to_numpy()
+    synthetic = run.synthetic.groupby("victim_id").size().to_numpy()
+    share_real = np.bincount(bins.bin_of(real), minlength=12) / real.size
+    share_synthetic = np.bincount(bins.bin_of(synthetic), minlength=12) / synthetic.size
+    distance = float(np.abs(share_real - share_synthetic).sum() / 2)
+    assert evaluation.links_per_subject.binned_distance == pytest.approx(distance)
+    assert evaluation.links_per_subject.sensitive_links == len(run.real)
+
+    # Subject x link pairs on the links, subject pairs on one row per victim.
+    pairs = [(s, k) for s in SUBJECT_COLUMNS for k in release.schema.link_columns]
+    assert len(pairs) == 63
+    for pair in pairs:
+        assert found[pair] == pytest.approx(
+            tvd(run.real, run.synthetic, list(pair)), abs=1e-9
+        ), pair
+    victims = run.real.groupby("victim_id").first()
+    copies = run.synthetic.groupby("victim_id").first()
+    for pair in itertools.combinations(SUBJECT_COLUMNS, 2):
+        assert found[pair] == pytest.approx(tvd(victims, copies, list(pair)), abs=1e-9)
+    # Tolerance 0.05 on the mean subject x link distance (runs so far: 0.034).
+    assert by_kind["subject x link"].mean_distance <= 0.05
+    assert 0 < evaluation.subjects.sensitive_risk.unique_share < 0.1
