@@ -6,8 +6,10 @@ The mechanisms are imported from a local copy of the private-pgm repository
 (``PGM_MECHANISMS``, default ``/tmp/pgm/mechanisms``; nothing of it is kept
 here) and run against the ``mbi`` installed in the virtualenv, which must
 match them: ``mbi==1.0.0`` with ``jax==0.7.0``, ``pandas<3`` and
-``matplotlib`` (``PGM_SRC`` may point at the copy's ``src`` instead). Prints
-one JSON line: seconds, CPU seconds and peak memory.
+``matplotlib`` (``PGM_SRC`` may point at the copy's ``src`` instead). The
+tools ``mst-numpy`` and ``aim-numpy`` run the repository as it was before its
+JAX rewrite instead, on numpy (see ``pgm_compat/README.md``). Prints one JSON
+line: seconds, CPU seconds and peak memory.
 """
 
 from __future__ import annotations
@@ -19,18 +21,21 @@ import resource
 import sys
 import time
 
-import jax
+try:
+    import jax
+except ImportError:  # private-pgm before its JAX rewrite runs on numpy
+    jax = None
+else:
+    jax.config.update("jax_enable_x64", True)
+    jax.config.update("jax_enable_compilation_cache", False)
 
-jax.config.update("jax_enable_x64", True)
-jax.config.update("jax_enable_compilation_cache", False)
-
-import pandas as pd  # noqa: E402
+import pandas as pd
 
 sys.path.insert(0, os.environ.get("PGM_MECHANISMS", "/tmp/pgm/mechanisms"))
 if os.environ.get("PGM_SRC"):
     sys.path.insert(0, os.environ["PGM_SRC"])
 
-from mbi import Dataset, Domain  # noqa: E402
+from mbi import Dataset, Domain
 
 
 def main() -> None:

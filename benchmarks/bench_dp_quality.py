@@ -5,9 +5,15 @@ Run by hand (not in CI)::
     python benchmarks/bench_dp_quality.py --datasets ma2019 --epsilons 1 10
     python benchmarks/bench_dp_quality.py            # the full grid
 
-Every tool gets the same prepared file: the 24 columns of a NIST CRC excerpt,
-``N`` absent (its own category for MST/AIM, empty for pac-synth), numeric
-columns binned with the declared bins of ``synthcase/data/ma2019.toml``.
+Every tool gets the same records: the 24 columns of a NIST CRC excerpt, ``N``
+absent (its own category for MST/AIM, empty for pac-synth), numeric columns
+binned with the declared bins of ``synthcase/data/ma2019.toml``. synthcase
+reads the file as a user would, with that config (which also declares the
+data dictionary's value lists), in two settings: ``synthcase`` is the default
+release (counts up to length 3 and records, half the budget each) and
+``synthcase-records`` puts 90 % of the budget into the model and publishes
+one-way counts only. MST and AIM get each column's domain as observed in the
+data. A synthetic value outside the observed domain scores as absent.
 Peers run in their own virtualenvs (``/work/pgm-venv`` for private-pgm's MST
 and AIM, ``/work/bench-venv`` for pac-synth), each tool in a fresh process so
 its peak memory is its own. Scores come from ``_quality.py``: the CRC feature
@@ -17,6 +23,7 @@ sets (PUMA x pairs, or pairs) and the 2-way and 3-way marginals of all columns.
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import os
 import resource
@@ -37,6 +44,10 @@ import _quality  # noqa: E402
 DATA = Path("/work/shared/data/nist-dce")
 WORK = Path(os.environ.get("BENCH_WORK", "/tmp/synthcase-bench"))
 PGM_PYTHON = "/work/pgm-venv/bin/python"
+# private-pgm before its JAX rewrite (numpy back end), for AIM: see
+# pgm_compat/README.md.
+PGM_OLD = Path(os.environ.get("PGM_OLD", "/work/pgm-old"))
+PGM_OLD_PYTHON = "/work/pgm-old-venv/bin/python"
 PACSYNTH_PYTHON = "/work/bench-venv/bin/python"
 DELTA = 1e-5
 
@@ -51,7 +62,11 @@ def prepare(dataset: str) -> tuple[pd.DataFrame, dict[str, int]]:
     config = tomllib.loads(
         (HERE.parent / "src/synthcase/data/ma2019.toml").read_text(encoding="utf-8")
     )
-    table = load_table(DATA / f"{dataset}.csv", build_read(config["read"]))
+    # Peers get each column's domain as the records hold it, as private-pgm's
+    # own examples do (not private, and in their favour); the data
+    # dictionary's value lists are synthcase's input only.
+    read_config = {k: v for k, v in config["read"].items() if k != "values"}
+    table = load_table(DATA / f"{dataset}.csv", build_read(read_config))
     codes = table.codes.astype(np.int64).copy()
     sizes = {}
     for j, column in enumerate(table.columns):
@@ -72,32 +87,6 @@ def prepare(dataset: str) -> tuple[pd.DataFrame, dict[str, int]]:
     return frame, sizes
 
 
-def dictionary_domains(limit: int = 40) -> dict[str, tuple[str, ...]]:
-    """Values of the categorical columns as NIST's public data dictionary lists
-    them: explicit codes, and ``min..max`` integer ranges of at most ``limit``
-    values. ``N`` is the absent token, not a value. Nothing is read from records.
-    """
-    if os.environ.get("PUBLIC_DOMAINS", "dictionary") != "dictionary":
-        return {}
-    entries = json.loads((DATA / "data_dictionary.json").read_text())
-    domains = {}
-    for column, entry in entries.items():
-        values = entry.get("values")
-        if not isinstance(values, dict):
-            continue
-        codes = [k for k in values if k not in ("N", "min", "max")]
-        low, high = values.get("min"), values.get("max")
-        if low is not None and high is not None:
-            if not (isinstance(low, int) and isinstance(high, int)):
-                continue
-            if high - low + 1 > limit:
-                continue
-            codes += [str(v) for v in range(low, high + 1)]
-        if codes:
-            domains[column] = tuple(dict.fromkeys(codes))
-    return domains
-
-
 def labels_to_codes(
     synth: pd.DataFrame, columns: list[str], categories: list[list[str]]
 ) -> np.ndarray:
@@ -110,66 +99,57 @@ def labels_to_codes(
     return out
 
 
-def run_synthcase(dataset: str, epsilon: float, out: Path) -> dict[str, float]:
-    """The whole synthcase pipeline in this process (model mode)."""
-    from synthcase.measure import DPSettings, measure_marginals
-    from synthcase.measure.model import ModelSettings, measure_model
-    from synthcase.prepare import EncodedTable
-    from synthcase.synthesize.model_based import fit_model, sample_model
+SYNTHCASE_VARIANTS = {
+    # The default release: counts of up to 3 values and records, half each.
+    "synthcase": {"reporting_length": 3, "model_share": 0.5},
+    # Records first: one-way counts only, 90 % of the budget for the model.
+    "synthcase-records": {"reporting_length": 1, "model_share": 0.9},
+}
 
-    frame = pd.read_csv(WORK / dataset / "codes.csv")
-    categories = json.loads((WORK / dataset / "categories.json").read_text())
-    codes = frame.to_numpy().astype(np.int32)
-    for j, labels in enumerate(categories):
-        codes[codes[:, j] == len(labels), j] = -1
-    table = EncodedTable(
-        tuple(frame.columns), tuple(tuple(c) for c in categories), codes
-    )
+
+def run_synthcase(
+    dataset: str, epsilon: float, out: Path, variant: str
+) -> dict[str, float]:
+    """synthcase's DP model mode as a user runs it, in this process.
+
+    Reads the file with ``synthcase/data/ma2019.toml`` (declared bins and the
+    data dictionary's value lists) and fits :class:`synthcase.Synthesizer`,
+    exactly what ``synthcase run FILE --config ma2019.toml --epsilon E
+    --delta 1e-5 --reporting-length R --model-share S`` does before writing.
+    """
+    import synthcase as sc
     from synthcase.cli.config import build_read
 
     config = tomllib.loads(
         (HERE.parent / "src/synthcase/data/ma2019.toml").read_text(encoding="utf-8")
     )
-    public = dictionary_domains()
-    public.update(
-        {spec.column: spec.labels() for spec in build_read(config["read"]).bins}
-    )
-    share = float(os.environ.get("MODEL_SHARE", "0.9"))
-    length = int(os.environ.get("REPORTING_LENGTH", "1"))
+    read = build_read(config["read"])
+    table = sc.load_table(DATA / f"{dataset}.csv", read)
+    settings = SYNTHCASE_VARIANTS[variant]
     start = time.perf_counter()
     cpu_start = _cpu()
-    release = measure_marginals(
-        table,
-        DPSettings(
-            epsilon=epsilon, delta=DELTA, reporting_length=length, model_share=share
-        ),
+    synth = sc.Synthesizer(
+        sc.DPSettings(epsilon=epsilon, delta=DELTA, **settings),  # type: ignore[arg-type]
+        sc.SynthesisSettings(seed=0),
     )
-    measured = time.perf_counter()
-    measurements = measure_model(
-        table,
-        release.aggregates,
-        release.accountant,
-        rho=release.accountant.plan.rho_model,
-        settings=ModelSettings(),
-        public_domains=public,
-    )
-    release.accountant.check()
-    fit_start = time.perf_counter()
-    fit_cpu = _cpu()
-    model = fit_model(measurements)
-    synth = sample_model(model, table.n_records, seed=0)
+    synth.fit(table, read)
+    fitted = time.perf_counter()
+    records = synth.sample(table.n_records, seed=0)
     end = time.perf_counter()
     end_cpu = _cpu()
-    synth_codes = labels_to_codes(synth, list(frame.columns), categories)
-    pd.DataFrame(synth_codes, columns=frame.columns).to_csv(out, index=False)
+    accountant = synth.measured.accountant
+    categories = json.loads((WORK / dataset / "categories.json").read_text())
+    synth_codes = labels_to_codes(records, list(table.columns), categories)
+    pd.DataFrame(synth_codes, columns=list(table.columns)).to_csv(out, index=False)
     return {
         "seconds": end - start,
-        "fit_sample_seconds": end - fit_start,
         "cpu_seconds": end_cpu - cpu_start,
-        "fit_sample_cpu_seconds": end_cpu - fit_cpu,
-        "aggregates_seconds": measured - start,
-        "model_measure_seconds": fit_start - measured,
+        "fit_seconds": fitted - start,
+        "sample_seconds": end - fitted,
+        "epsilon_spent": accountant.epsilon,
+        "delta_spent": accountant.delta,
         "peak_bytes": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024,
+        **settings,
     }
 
 
@@ -182,13 +162,24 @@ def run_tool(tool: str, dataset: str, epsilon: float) -> dict[str, float]:
     """Run one tool in a fresh process; return its timing and where it wrote."""
     folder = WORK / dataset
     out = folder / f"{tool}-eps{epsilon:g}.csv"
-    if tool == "synthcase":
-        cmd = [sys.executable, __file__, "--one", dataset, str(epsilon), str(out)]
-    elif tool in ("mst", "aim"):
+    if tool in SYNTHCASE_VARIANTS:
+        cmd = [sys.executable, __file__, "--one", tool, dataset, str(epsilon), str(out)]
+    env = None
+    if tool in ("mst", "aim", "aim-numpy", "mst-numpy"):
+        numpy_version = tool.endswith("-numpy")
+        if numpy_version:
+            env = {
+                **os.environ,
+                "PYTHONPATH": f"{HERE / 'pgm_compat'}:{PGM_OLD}",
+                "PGM_MECHANISMS": str(PGM_OLD / "mechanisms"),
+                "PGM_SRC": str(PGM_OLD / "src"),
+                "OMP_NUM_THREADS": "1",
+                "OPENBLAS_NUM_THREADS": "1",
+            }
         cmd = [
-            PGM_PYTHON,
+            PGM_OLD_PYTHON if numpy_version else PGM_PYTHON,
             str(HERE / "_peer_pgm.py"),
-            tool,
+            tool.removesuffix("-numpy"),
             str(folder / "codes.csv"),
             str(folder / "domain.json"),
             str(epsilon),
@@ -205,7 +196,22 @@ def run_tool(tool: str, dataset: str, epsilon: float) -> dict[str, float]:
             str(out),
         ]
     wall = time.perf_counter()
-    done = subprocess.run(cmd, capture_output=True, text=True, check=False)
+    try:
+        done = subprocess.run(
+            cmd,
+            capture_output=True,
+            text=True,
+            check=False,
+            env=env,
+            timeout=float(os.environ["PEER_TIMEOUT"])
+            if "PEER_TIMEOUT" in os.environ
+            else None,
+        )
+    except subprocess.TimeoutExpired:
+        raise RuntimeError(
+            f"{tool} did not finish on {dataset} at epsilon {epsilon:g} within "
+            f"PEER_TIMEOUT={os.environ['PEER_TIMEOUT']} s"
+        ) from None
     wall = time.perf_counter() - wall
     if done.returncode != 0:
         raise RuntimeError(f"{tool} failed on {dataset}:\n{done.stderr[-3000:]}")
@@ -227,30 +233,42 @@ def synthetic_codes(
     return pd.read_csv(path)[columns].to_numpy().astype(np.int64)
 
 
-def table(paths: list[str]) -> str:
-    """Markdown table of result lines (the last line per tool, file, epsilon)."""
-    rows: dict[tuple[str, str, float], dict[str, float]] = {}
+SCORES = ("demographic", "family", "industry", "all-2way", "all-3way")
+
+
+def table(paths: list[str], runs: int = 3) -> str:
+    """Markdown table of result lines: per tool, file and epsilon, the mean of
+    the last ``runs`` lines (scores as mean, with the spread of repeated runs
+    as +- one standard deviation on the 3-way score).
+    """
+    rows: dict[tuple[str, float, str], list[dict[str, float]]] = {}
     for path in paths:
         for line in Path(path).read_text(encoding="utf-8").splitlines():
             row = json.loads(line)
-            rows[(row["dataset"], row["epsilon"], row["tool"])] = row
+            key = (row["dataset"], row["epsilon"], row["tool"])
+            rows.setdefault(key, []).append(row)
     head = (
-        "| dataset | eps | tool | demographic | family | industry | 2-way | 3-way "
-        "| seconds (cpu) | fit+sample s (cpu) | peak MiB | full records % (real) |"
+        "| data | epsilon | tool | runs | demographic | family | industry | 2-way "
+        "| 3-way | time s (CPU) | peak MiB | complete records % (real) |"
     )
     lines = [head, "|" + " --- |" * 12]
     for key in sorted(rows):
-        r = rows[key]
-        fit = r.get("fit_sample_seconds")
-        fit_cpu = r.get("fit_sample_cpu_seconds")
-        fit_text = f"{fit:.1f} ({fit_cpu:.1f})" if fit is not None else "-"
+        group = rows[key][-runs:]
+
+        def mean(name: str, group: list[dict[str, float]] = group) -> float:
+            return float(np.mean([r.get(name, float("nan")) for r in group]))
+
+        first = group[0]
+        three = [r["all-3way"] for r in group]
+        spread = f" ± {np.std(three, ddof=1):.0f}" if len(group) > 1 else ""
         lines.append(
-            f"| {r['dataset']} | {r['epsilon']:g} | {r['tool']} "
-            f"| {r['demographic']:.0f} | {r['family']:.0f} | {r['industry']:.0f} "
-            f"| {r['all-2way']:.0f} | {r['all-3way']:.0f} "
-            f"| {r['seconds']:.0f} ({r.get('cpu_seconds', float('nan')):.0f}) "
-            f"| {fit_text} | {r['peak_bytes'] / 2**20:.0f} "
-            f"| {100 * r['full_share']:.2f} ({100 * r['real_full_share']:.2f}) |"
+            f"| {first['dataset']} | {first['epsilon']:g} | {first['tool']} "
+            f"| {len(group)} "
+            + "".join(f"| {mean(name):.0f} " for name in SCORES[:4])
+            + f"| {mean('all-3way'):.0f}{spread} "
+            f"| {mean('seconds'):.0f} ({mean('cpu_seconds'):.0f}) "
+            f"| {max(r['peak_bytes'] for r in group) / 2**20:.0f} "
+            f"| {100 * mean('full_share'):.2f} ({100 * first['real_full_share']:.2f}) |"
         )
     return "\n".join(lines)
 
@@ -262,18 +280,23 @@ def main() -> None:
     )
     parser.add_argument("--epsilons", nargs="+", type=float, default=[1.0, 5.0, 10.0])
     parser.add_argument(
-        "--tools", nargs="+", default=["synthcase", "mst", "aim", "pacsynth"]
+        "--tools",
+        nargs="+",
+        default=[*SYNTHCASE_VARIANTS, "mst", "aim", "pacsynth"],
     )
     parser.add_argument("--results", default=str(WORK / "results.jsonl"))
-    parser.add_argument("--one", nargs=3, help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--repeat", type=int, default=1, help="runs of each tool per cell"
+    )
+    parser.add_argument("--one", nargs=4, help=argparse.SUPPRESS)
     parser.add_argument("--table", nargs="+", help="print result files as a table")
     args = parser.parse_args()
     if args.table:
         print(table(args.table))
         return
     if args.one:
-        dataset, epsilon, out = args.one
-        print(json.dumps(run_synthcase(dataset, float(epsilon), Path(out))))
+        variant, dataset, epsilon, out = args.one
+        print(json.dumps(run_synthcase(dataset, float(epsilon), Path(out), variant)))
         return
     for dataset in args.datasets:
         frame, sizes = prepare(dataset)
@@ -281,28 +304,29 @@ def main() -> None:
         columns = list(frame.columns)
         size_list = [sizes[c] for c in columns]
         real_full = float(np.mean(np.all(real != np.array(size_list) - 1, axis=1)))
-        for epsilon in args.epsilons:
-            for tool in args.tools:
-                try:
-                    timing = run_tool(tool, dataset, epsilon)
-                except RuntimeError as err:
-                    print(err, file=sys.stderr)
-                    continue
-                synth = synthetic_codes(tool, Path(timing["output"]), dataset, columns)
-                full = float(np.mean(np.all(synth != np.array(size_list) - 1, axis=1)))
-                row = {
-                    "tool": tool,
-                    "dataset": dataset,
-                    "epsilon": epsilon,
-                    **_quality.scores(real, synth, columns, size_list),
-                    "records": int(synth.shape[0]),
-                    "full_share": full,
-                    "real_full_share": real_full,
-                    **{k: v for k, v in timing.items() if k != "output"},
-                }
-                print(json.dumps(row), flush=True)
-                with open(args.results, "a", encoding="utf-8") as handle:
-                    handle.write(json.dumps(row) + "\n")
+        for epsilon, tool, _ in itertools.product(
+            args.epsilons, args.tools, range(args.repeat)
+        ):
+            try:
+                timing = run_tool(tool, dataset, epsilon)
+            except RuntimeError as err:
+                print(err, file=sys.stderr)
+                continue
+            synth = synthetic_codes(tool, Path(timing["output"]), dataset, columns)
+            full = float(np.mean(np.all(synth != np.array(size_list) - 1, axis=1)))
+            row = {
+                "tool": tool,
+                "dataset": dataset,
+                "epsilon": epsilon,
+                **_quality.scores(real, synth, columns, size_list),
+                "records": int(synth.shape[0]),
+                "full_share": full,
+                "real_full_share": real_full,
+                **{k: v for k, v in timing.items() if k != "output"},
+            }
+            print(json.dumps(row), flush=True)
+            with open(args.results, "a", encoding="utf-8") as handle:
+                handle.write(json.dumps(row) + "\n")
 
 
 if __name__ == "__main__":

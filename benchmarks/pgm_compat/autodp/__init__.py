@@ -1,0 +1,1 @@
+"""Empty stand-in: private-pgm's mechanism base class imports autodp."""

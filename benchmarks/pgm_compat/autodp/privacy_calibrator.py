@@ -1,0 +1,1 @@
+"""Empty stand-in: only mechanisms the benchmark does not run call into it."""

@@ -1,0 +1,1 @@
+"""Stand-in for the parts of hdmm that private-pgm's AIM imports."""
