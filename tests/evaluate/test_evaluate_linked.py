@@ -507,3 +507,19 @@ def test_row_order_does_not_change_the_figures() -> None:
     assert [d.distance for d in ev.distances] == pytest.approx(
         [d.distance for d in base.distances], abs=1e-12
     )
+
+
+def test_no_synthetic_links_leaves_the_comparisons_empty() -> None:
+    ev = evaluate_linked_release(
+        load_linked(cases(), OPTIONS),
+        synthetic_links().iloc[:0],
+        schema(),
+        None,
+        reporting_length=2,
+    )
+    assert ev.distances == ()
+    assert ev.links_per_subject.synthetic_subjects == 0
+    assert ev.links_per_subject.binned_distance is None
+    assert ev.subjects.k_marginal is None
+    assert ev.link_risk is not None and ev.link_risk.unique_share == 1.0
+    assert ev.summary[4].startswith("The synthetic victims have n/a links")
