@@ -443,6 +443,7 @@ def read_dict(read: ReadOptions | None) -> dict[str, Any]:
         "subject_id": read.subject_id,
         "out_of_range": read.out_of_range,
         "delimiter": read.delimiter,
+        "names": list(read.names) if read.names else None,
     }
 
 

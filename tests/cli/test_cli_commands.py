@@ -306,3 +306,23 @@ def test_an_undeclared_value_stops_the_run_with_the_fix(tmp_path: Path) -> None:
     assert result.exit_code == 2
     assert "not among its 3 declared values" in result.output
     assert not (tmp_path / "x").exists()
+
+
+def test_evaluate_rereads_a_headerless_file_with_its_names(tmp_path: Path) -> None:
+    frame = pd.read_csv(SAMPLE, dtype=str)[["SEX", "DEYE", "DEAR"]]
+    data = tmp_path / "noheader.csv"
+    frame.to_csv(data, index=False, header=False)
+    out = tmp_path / "h"
+    result = invoke("run", data, "-o", out, "--epsilon", "2", "-r", "2",
+                    "--names", "SEX,DEYE,DEAR", "--no-evaluate")  # fmt: skip
+    assert result.exit_code == 0, result.output
+    meta = json.loads((out / "release.json").read_text())
+    assert meta["input"]["names"] == ["SEX", "DEYE", "DEAR"]
+    result = invoke("evaluate", data, out)
+    assert result.exit_code == 0, result.output
+    report = json.loads(
+        (tmp_path / "h.sensitive_evaluation" / "evaluation.json").read_text()
+    )
+    # Every line of a headerless file is a record: none was taken as a header.
+    synthetic = len(pd.read_csv(out / "synthetic.csv"))
+    assert round(synthetic / report["records"]["record_expansion"]) == len(frame)
