@@ -127,7 +127,7 @@ class ModelSettings:
     max_model_cells: int = 5_000_000
     iterations: int = 1000
     merge_below: float = 3.0
-    noise_penalty: float = 1.0
+    noise_penalty: float = 0.5
     thicken: bool | None = None
     thicken_below: float = 0.15
 
@@ -150,7 +150,7 @@ class ModelSettings:
             )
         for name, example in (
             ("merge_below", 3),
-            ("noise_penalty", 1),
+            ("noise_penalty", 0.5),
             ("thicken_below", 0.15),
         ):
             value = getattr(self, name)
