@@ -290,6 +290,14 @@ def main() -> None:
     )
     parser.add_argument("--one", nargs=4, help=argparse.SUPPRESS)
     parser.add_argument("--table", nargs="+", help="print result files as a table")
+    parser.add_argument(
+        "--score",
+        nargs=4,
+        metavar=("TOOL", "DATASET", "EPSILON", "LOG"),
+        help="score a peer run started by hand: LOG holds its output, whose "
+        "last line is the peer's JSON (seconds, CPU, peak); the records are "
+        "read from WORK/DATASET/TOOL-epsEPSILON.csv",
+    )
     args = parser.parse_args()
     if args.table:
         print(table(args.table))
@@ -298,17 +306,30 @@ def main() -> None:
         variant, dataset, epsilon, out = args.one
         print(json.dumps(run_synthcase(dataset, float(epsilon), Path(out), variant)))
         return
+    if args.score:
+        tool, dataset, epsilon, log = args.score
+        lines = Path(log).read_text(encoding="utf-8").splitlines()
+        timing = json.loads(next(x for x in reversed(lines) if x.startswith("{")))
+        timing["output"] = str(WORK / dataset / f"{tool}-eps{float(epsilon):g}.csv")
+        runs = {(dataset, float(epsilon), tool): timing}
+        args.datasets, args.epsilons, args.tools, args.repeat = [dataset], [], [], 0
+    else:
+        runs = {}
     for dataset in args.datasets:
         frame, sizes = prepare(dataset)
         real = frame.to_numpy().astype(np.int64)
         columns = list(frame.columns)
         size_list = [sizes[c] for c in columns]
         real_full = float(np.mean(np.all(real != np.array(size_list) - 1, axis=1)))
-        for epsilon, tool, _ in itertools.product(
-            args.epsilons, args.tools, range(args.repeat)
-        ):
+        planned = [
+            (epsilon, tool, None)
+            for epsilon, tool, _ in itertools.product(
+                args.epsilons, args.tools, range(args.repeat)
+            )
+        ] + [(e, t, timing) for (d, e, t), timing in runs.items() if d == dataset]
+        for epsilon, tool, given in planned:
             try:
-                timing = run_tool(tool, dataset, epsilon)
+                timing = given or run_tool(tool, dataset, epsilon)
             except RuntimeError as err:
                 print(err, file=sys.stderr)
                 continue
