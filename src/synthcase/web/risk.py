@@ -6,6 +6,13 @@ share of records holding a combination of up to ``R`` values that fewer than
 ``k`` records hold (a *rare* combination, which can single a person out),
 and the columns and values that take part in the most rare combinations.
 
+When the records carry a person identifier (a linked file, several rows per
+person), the unit is the person instead of the record: a combination is
+rare when fewer than ``k`` persons hold it in one of their rows, each person
+counted once however many of their rows hold it, and the share is a share
+of persons (:func:`synthcase.evaluate.counting.count_units`, the count the
+steward's linked evaluation uses).
+
 Every change starts a new computation in a background thread;
 :class:`LiveRisk` cancels the one it supersedes (between blocks of records)
 and discards any result that arrives late, so the page always shows the
@@ -26,6 +33,8 @@ from functools import partial
 import numpy as np
 
 from synthcase.errors import SynthcaseError
+from synthcase.evaluate.counting import KeyCounts, count_units
+from synthcase.evaluate.risk import assess_sensitive_risk
 from synthcase.measure.combinations import (
     CombinationSpace,
     ValueIndex,
@@ -62,11 +71,13 @@ class RareRisk:
 
     Attributes:
         reporting_length: Combinations of ``1..R`` values were examined.
-        k: Combinations held by fewer than ``k`` records are rare.
-        by_length: Share of records holding a rare combination of length
+        k: Combinations held by fewer than ``k`` units are rare.
+        by_length: Share of units holding a rare combination of length
             ``1..length``, for each length (cumulative).
         columns: Columns by share of rare combinations, largest first.
         values: Values by share of rare combinations, largest first.
+        unit: What was counted: ``"record"``, or ``"person"`` when the
+            records carry a person identifier.
     """
 
     reporting_length: int
@@ -74,10 +85,11 @@ class RareRisk:
     by_length: tuple[float, ...]
     columns: tuple[Participation, ...]
     values: tuple[Participation, ...]
+    unit: str = "record"
 
     @property
     def share(self) -> float:
-        """Share of records holding a rare combination of up to ``R`` values."""
+        """Share of units holding a rare combination of up to ``R`` values."""
         return self.by_length[-1] if self.by_length else 0.0
 
 
@@ -89,12 +101,13 @@ def rare_risk(
     top: int = 8,
     cancel: threading.Event | None = None,
 ) -> RareRisk:
-    """Measure which records hold rare combinations, vectorised per length.
+    """Measure which records, or persons, hold rare combinations.
 
     Args:
-        table: The sensitive records.
+        table: The sensitive records; with ``subject_ids`` the persons are
+            counted instead.
         reporting_length: Longest combination examined, ``R``.
-        k: Combinations held by fewer records are rare (at least 2).
+        k: Combinations held by fewer units are rare (at least 2).
         top: How many columns and values to rank.
         cancel: When set, the computation stops at the next block.
 
@@ -105,6 +118,8 @@ def rare_risk(
         RiskCancelled: When ``cancel`` was set.
         ParameterError: When ``R`` exceeds the number of columns.
     """
+    if table.subject_ids is not None:
+        return _person_risk(table, reporting_length, k, top=top, cancel=cancel)
     index = ValueIndex.from_cardinalities(table.cardinalities)
     exposed = np.zeros(table.n_records, dtype=bool)
     per_value = np.zeros(index.n_values, dtype=np.int64)
@@ -143,6 +158,34 @@ def rare_risk(
         for v in _largest(per_value, top)
     )
     return RareRisk(reporting_length, k, tuple(by_length), columns, values)
+
+
+def _person_risk(
+    table: EncodedTable,
+    reporting_length: int,
+    k: int,
+    *,
+    top: int,
+    cancel: threading.Event | None,
+) -> RareRisk:
+    """:func:`rare_risk` with the person (``table.subject_ids``) as the unit."""
+    index = ValueIndex.from_cardinalities(table.cardinalities)
+    spaces: list[CombinationSpace] = []
+    held: list[KeyCounts] = []
+    for length in range(1, reporting_length + 1):
+        _check(cancel)
+        spaces.append(CombinationSpace.build(index, length))
+        held.append(count_units(table, spaces[-1], by_subject=True))
+    _check(cancel)
+    risk = assess_sensitive_risk(table, spaces, held, k, top=top)
+    return RareRisk(
+        reporting_length,
+        k,
+        tuple(row.rare_share or 0.0 for row in risk.by_length),
+        tuple(Participation(c.column, None, c.share or 0.0) for c in risk.columns),
+        tuple(Participation(v.column, v.value, v.share or 0.0) for v in risk.values),
+        unit="person",
+    )
 
 
 def _largest(weights: np.ndarray, top: int) -> list[int]:

@@ -1,8 +1,9 @@
 """Select page: columns to release, combination length and live privacy risk.
 
-The risk panel is recomputed after every change. The computation runs in a
-background thread; a newer change cancels the one in progress and a late
-result is dropped (see :class:`synthcase.web.risk.LiveRisk`). Its figures
+The risk panel is recomputed after every change; with a person identifier
+it counts persons rather than rows. The computation runs in a background
+thread; a newer change cancels the one in progress and a late result is
+dropped (see :class:`synthcase.web.risk.LiveRisk`). Its figures
 describe the sensitive records and are shown only to the steward.
 """
 
@@ -104,8 +105,9 @@ def select_page(workspace: Workspace) -> None:
                 ).classes("w-56")
                 mark(rare, role="k")
                 hint(
-                    "A combination shared by fewer than k records is rare: someone "
-                    "who knows those facts about a person could find them."
+                    "A combination shared by fewer than k records (persons, with "
+                    "a person identifier) is rare: someone who knows those facts "
+                    "about a person could find them."
                 )
 
         with ui.card().classes("w-full"):
@@ -194,9 +196,12 @@ def _subject_select(workspace: Workspace) -> None:
             "the person. Each person is then protected as a whole, whatever "
             "their number of rows; the identifier itself is never released."
         )
-    ui.label("The risk panel below counts rows." if prep.subject_id else "").classes(
-        "text-caption text-grey-7"
-    )
+    ui.label(
+        "The risk panel below counts persons, each once however many of their "
+        "rows hold a combination."
+        if prep.subject_id
+        else ""
+    ).classes("text-caption text-grey-7")
 
 
 def _multi_value_select(workspace: Workspace) -> None:
@@ -229,8 +234,8 @@ def _risk_view(risk: RareRisk) -> None:
             role="risk-share",
         )
         ui.label(
-            f"of records hold a combination of up to {risk.reporting_length} "
-            f"values that fewer than {risk.k} records share."
+            f"of {risk.unit}s hold a combination of up to {risk.reporting_length} "
+            f"values that fewer than {risk.k} {risk.unit}s share."
         ).classes("text-body1")
     with ui.grid(columns="auto 1fr auto").classes(
         "w-full max-w-xl items-center gap-x-3"
