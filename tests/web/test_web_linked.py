@@ -11,7 +11,7 @@ import time
 import pandas as pd
 import pytest
 
-from synthcase.errors import DataError, ParameterError
+from synthcase.errors import ParameterError
 from synthcase.k_anonymity import KAnonymitySettings
 from synthcase.measure import DPSettings
 from synthcase.synthesize import SynthesisSettings
@@ -98,8 +98,10 @@ def test_subject_id_runs_a_linked_release(
     assert metadata["subject_id"] == "victim_id"
     assert metadata["privacy"]["unit"] == "victim"
     assert metadata["multi_value"] == []
-    with pytest.raises(DataError, match="linked release"):
-        evaluate_run(run)
+    # The steward's evaluation is the linked one, with the victim as unit.
+    evaluation = evaluate_run(run)
+    assert evaluation.unit == "victim" and evaluation.subject_id == "victim_id"
+    assert evaluation.links_per_subject.sensitive_subjects == 800
 
 
 def test_multi_value_column_is_accepted(

@@ -20,7 +20,7 @@ from pathlib import Path
 
 from synthcase.pipeline import Release
 from synthcase.prepare import EncodedTable, to_frame
-from synthcase.web.evaluation import evaluate_run, optional
+from synthcase.web.evaluation import optional, write_run_evaluation
 from synthcase.web.state import Run
 
 __all__ = [
@@ -39,8 +39,11 @@ RELEASABLE = (
     "release.json",
     "PRIVACY.md",
     "showcase.html",
+    "link_aggregates.tsv",
 )
-"""Every file the releasable bundle may hold; anything else stays out."""
+"""Every file the releasable bundle may hold; anything else stays out.
+
+``link_aggregates.tsv`` is written by linked releases only."""
 
 
 def showcase_available() -> bool:
@@ -90,17 +93,16 @@ def sensitive_csv(table: EncodedTable) -> bytes:
 def evaluation_zip(run: Run, folder: Path, name: str) -> bytes | None:
     """The steward's evaluation of a run against the sensitive records, zipped.
 
-    Not for sharing: it compares with the sensitive records. ``None`` when
-    this version of synthcase has no evaluation.
+    Not for sharing: it compares with the sensitive records. A linked run
+    gets the linked evaluation (persons, links per person, distances, risk
+    per person). ``None`` when this version of synthcase has no evaluation
+    of the run's kind.
     """
-    write = optional("synthcase.evaluate", "write_evaluation")
-    evaluation = evaluate_run(run)
-    if write is None or evaluation is None:
-        return None
     holder = Path(tempfile.mkdtemp(prefix="evaluation-", dir=folder))
     try:
         target = holder / name
-        write(evaluation, target)
+        if not write_run_evaluation(run, target):
+            return None
         buffer = io.BytesIO()
         with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
             for path in sorted(target.rglob("*")):
