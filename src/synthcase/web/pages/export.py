@@ -1,8 +1,9 @@
 """Export page: the releasable bundle, and the steward's private files.
 
 The releasable bundle of a run is a zip of the files a recipient may get.
-The prepared sensitive records and the evaluation against them are separate
-downloads in a card marked "not for sharing"; the bundle never holds them.
+The prepared sensitive records and each run's evaluation against them (for
+a linked run, the linked evaluation) are separate downloads in a card marked
+"not for sharing"; the bundle never holds them.
 """
 
 from __future__ import annotations
@@ -12,9 +13,11 @@ from nicegui import ui
 from synthcase.web.bundle import RELEASABLE, showcase_available
 from synthcase.web.evaluation import evaluation_available
 from synthcase.web.pages.common import error_card, mark, page_frame
-from synthcase.web.state import Workspace
+from synthcase.web.state import LINKED_MODE, Workspace
 
 __all__ = ["export_page"]
+
+LINK_AGGREGATES = "link_aggregates.tsv"
 
 
 def export_page(workspace: Workspace) -> None:
@@ -31,11 +34,15 @@ def export_page(workspace: Workspace) -> None:
                 ui.icon("verified_user", color="positive").classes("text-h5")
                 ui.label("Releasable bundle: safe to share").classes("text-h6")
             files = [
-                f for f in RELEASABLE if f != "showcase.html" or showcase_available()
+                f
+                for f in RELEASABLE
+                if f != LINK_AGGREGATES
+                and (f != "showcase.html" or showcase_available())
             ]
             ui.label(
-                "Each zip holds " + ", ".join(files) + ". Everything in it is "
-                "protected by the run's privacy guarantee."
+                "Each zip holds " + ", ".join(files) + f" (and {LINK_AGGREGATES} "
+                "for linked records). Everything in it is protected by the run's "
+                "privacy guarantee."
             ).classes("text-grey-8")
             if not showcase_available():
                 ui.label("The showcase page is not available in this version.").classes(
@@ -90,20 +97,28 @@ def export_page(workspace: Workspace) -> None:
                     ).props("outline color=negative no-caps"),
                     role="download-sensitive",
                 )
-            if not evaluation_available():
-                ui.label(
-                    "The evaluation against the sensitive data is not available in "
-                    "this version."
-                ).classes("text-caption text-grey-8")
-                return
             for run in reversed(finished):
-                mark(
-                    ui.button(
-                        f"Evaluation of run #{run.number} (.zip), not for sharing",
-                        icon="download",
-                        on_click=lambda n=run.number: ui.download.from_url(
-                            f"/download/sensitive/evaluation/{n}.zip"
-                        ),
-                    ).props("outline color=negative no-caps"),
-                    role="download-evaluation",
-                )
+                linked = run.mode == LINKED_MODE
+                if not evaluation_available(linked=linked):
+                    ui.label(
+                        f"The evaluation of run #{run.number} against the "
+                        "sensitive data is not available in this version."
+                    ).classes("text-caption text-grey-8")
+                    continue
+                with ui.row().classes("items-center gap-3"):
+                    mark(
+                        ui.button(
+                            f"Evaluation of run #{run.number} (.zip), not for sharing",
+                            icon="download",
+                            on_click=lambda n=run.number: ui.download.from_url(
+                                f"/download/sensitive/evaluation/{n}.zip"
+                            ),
+                        ).props("outline color=negative no-caps"),
+                        role="download-evaluation",
+                        run=str(run.number),
+                    )
+                    if linked:
+                        ui.label(
+                            "Linked records: persons and their links, links per "
+                            "person, distances, risk per person."
+                        ).classes("text-caption text-red-10")
