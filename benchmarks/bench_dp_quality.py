@@ -162,10 +162,10 @@ def run_tool(tool: str, dataset: str, epsilon: float) -> dict[str, float]:
     """Run one tool in a fresh process; return its timing and where it wrote."""
     folder = WORK / dataset
     out = folder / f"{tool}-eps{epsilon:g}.csv"
+    env = None
     if tool in SYNTHCASE_VARIANTS:
         cmd = [sys.executable, __file__, "--one", tool, dataset, str(epsilon), str(out)]
-    env = None
-    if tool in ("mst", "aim", "aim-numpy", "mst-numpy"):
+    elif tool in ("mst", "aim", "aim-numpy", "mst-numpy"):
         numpy_version = tool.endswith("-numpy")
         if numpy_version:
             env = {
@@ -186,7 +186,7 @@ def run_tool(tool: str, dataset: str, epsilon: float) -> dict[str, float]:
             str(DELTA),
             str(out),
         ]
-    else:
+    elif tool == "pacsynth":
         cmd = [
             PACSYNTH_PYTHON,
             str(HERE / "_peer_pacsynth.py"),
@@ -195,6 +195,8 @@ def run_tool(tool: str, dataset: str, epsilon: float) -> dict[str, float]:
             str(DELTA),
             str(out),
         ]
+    else:
+        raise RuntimeError(f"unknown tool {tool!r}")
     wall = time.perf_counter()
     try:
         done = subprocess.run(
