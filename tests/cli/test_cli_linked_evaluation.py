@@ -192,3 +192,23 @@ def test_link_bins_come_back_from_their_labels() -> None:
     assert link_bins_from_labels(["1", "2-3", "4+"]).labels() == ("1", "2-3", "4+")
     with pytest.raises(DataError, match="'many' is not a bin label"):
         link_bins_from_labels(["1", "many"])
+
+
+def test_the_link_risk_uses_the_reporting_length_asked_for(
+    source: Path, tmp_path: Path
+) -> None:
+    out = tmp_path / "release"
+    result = invoke(
+        "run", source, "-o", out, "--subject-id", "victim_id", "--epsilon", "4",
+        "--seed", "1", "--subject-columns", "gender", "--delimiter", ";",
+        "--null", "unknown", "-r", "3",
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    meta = json.loads((out / "release.json").read_text())
+    # Two person columns (gender and links per person) cut the person R to 2.
+    assert meta["reporting_length"] == 2
+    figures = json.loads(
+        (tmp_path / "release.sensitive_evaluation" / "evaluation.json").read_text()
+    )
+    lengths = [row["length"] for row in figures["links"]["sensitive_risk"]["by_length"]]
+    assert lengths == [1, 2, 3]

@@ -193,12 +193,15 @@ def run_linked_evaluation(
         and set(histogram) == set(schema.link_bins.labels())
         else None
     )
+    # The person aggregates' R is cut to their number of columns; the links
+    # were measured at the R the user asked for, which the link risk uses.
+    asked = ((metadata.get("parameters") or {}).get("dp") or {}).get("reporting_length")
     evaluation = evaluate_linked_release(
         sensitive,
         synthetic,
         schema,
         aggregates,
-        reporting_length=int(metadata.get("reporting_length") or 3),
+        reporting_length=int(asked or metadata.get("reporting_length") or 3),
         resolution=resolution,
         unit=privacy.get("unit"),
         protected_links=protected,
