@@ -96,7 +96,9 @@ def test_the_split_scale_and_losses_follow_the_plan(noise_off: None) -> None:
     assert expected <= first.noise_scale <= expected * (1 + 1e-15)
     assert first.rho <= plan.rho_lengths[0] * (1 + 1e-12)
     assert first.rho == pytest.approx(plan.rho_lengths[0], rel=1e-9)
-    cut = first.noise_scale * NormalDist().inv_cdf(1 - PUBLIC_VALUE_ETA / 2)
+    # A column of 4 declared values: any of its absent values passes with
+    # probability at most eta (union bound over the 4).
+    cut = first.noise_scale * NormalDist().inv_cdf(1 - PUBLIC_VALUE_ETA / (2 * 4))
     assert first.public_cut == pytest.approx(cut)
     assert 0 < first.delta <= plan.delta_threshold
 
@@ -129,3 +131,40 @@ def test_noise_on_every_value_is_a_declared_one_or_found() -> None:
     assert first.rho <= release.accountant.plan.rho_lengths[0] * (1 + 1e-12)
     assert set(singles(release)) <= {"a0", "a1", "a2", "a3", "b0", "b1"}
     assert release.accountant.epsilon <= 4.0
+
+
+def test_the_accounting_does_not_tell_whether_an_undeclared_value_exists(
+    noise_off: None,
+) -> None:
+    # Neighbours: B is never present, then one more record holds a B value.
+    empty = ["a0 _"] * 400 + ["a2 _"] * 100
+    without = measure_marginals(table((True, False), empty), settings())
+    with_one = measure_marginals(table((True, False), [*empty, "_ b1"]), settings())
+    for release in (without, with_one):
+        assert release.lengths[0].delta > 0
+    first, second = without.lengths[0], with_one.lengths[0]
+    assert (first.rho, first.delta, first.threshold, first.noise_scale) == (
+        second.rho,
+        second.delta,
+        second.threshold,
+        second.noise_scale,
+    )
+    assert without.accountant.epsilon == with_one.accountant.epsilon
+    assert without.accountant.delta == with_one.accountant.delta
+
+
+def test_a_long_value_list_raises_its_own_cut(noise_off: None) -> None:
+    many = [f"v{i}" for i in range(1000)]
+    rows = ["v0 x"] * 300 + ["v1 y"] * 300
+    codes = np.array(
+        [[many.index(r.split()[0]), ["x", "y"].index(r.split()[1])] for r in rows],
+        dtype=np.int32,
+    )
+    big = EncodedTable(
+        ("A", "B"), (tuple(many), ("x", "y")), codes, public=(True, True)
+    )
+    release = measure_marginals(big, settings())
+    first = release.lengths[0]
+    z_long = NormalDist().inv_cdf(1 - PUBLIC_VALUE_ETA / (2 * 1000))
+    assert first.public_cut == pytest.approx(first.noise_scale * z_long)
+    assert set(singles(release)) == {"v0", "v1", "x", "y"}

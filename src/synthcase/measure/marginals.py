@@ -77,8 +77,9 @@ logger = logging.getLogger(__name__)
 _EXPAND_BLOCK = 4_000_000
 
 PUBLIC_VALUE_ETA = 0.01
-"""At length 1, the chance that a declared value no unit holds is released:
-its noisy count must exceed the ``1 - eta / 2`` quantile of the noise. The cut
+"""At length 1, the most chance that any declared value no unit holds, of one
+column, is released: a column of ``m`` declared values keeps a value whose
+noisy count exceeds the ``1 - eta / (2 m)`` quantile of the noise. The cut
 trades fabricated against suppressed values; it does not protect anyone."""
 
 
@@ -98,8 +99,10 @@ class LengthReport:
         released: Number of combinations released.
         rho: Privacy loss of the counts (zCDP).
         delta: Delta spent at this length (only length 1 spends any).
-        public_cut: At length 1, the cut below which a declared value's
-            noisy count is not released; ``None`` when no value is declared.
+        public_cut: At length 1, the highest of the columns' cuts below which
+            a declared value's noisy count is not released (a column's cut
+            grows with its number of declared values); ``None`` when no value
+            is declared.
     """
 
     length: int
@@ -261,9 +264,9 @@ def measure_marginals(
         if k == 1 and public.any():
             kept, report = _release_declared_and_found(
                 counts,
-                public[index.value_column],
+                index.value_column,
+                public,
                 bound,
-                (int(public.sum()), int((~public).sum())),
                 plan.sigmas[0],
                 plan.delta_threshold,
             )
@@ -484,40 +487,55 @@ def _release_values(
 
 def _release_declared_and_found(
     counts: IntArray,
+    value_column: IntArray,
     declared: npt.NDArray[np.bool_],
     bound: int,
-    columns: tuple[int, int],
     sigma: float,
     delta: float,
 ) -> tuple[tuple[IntArray, IntArray], LengthReport]:
     """Length 1 with declared columns: no threshold on their public values.
 
-    ``declared`` marks the value ids of declared columns and ``columns`` is
-    ``(declared columns, other columns)``. Each unit holds at most one value
-    per column (tables without subject ids only) and at most ``bound`` values
-    after bounding, so it changes at most ``min(bound, columns[0])`` declared
-    counts and ``min(bound, columns[1])`` others, each by one. Every declared
-    value is noised (discrete Gaussian); the values found among the others go
-    through the threshold mechanism. One scale ``sigma * sqrt(l_d + l_o)``
-    (``l`` those two numbers) keeps the two losses' sum at the length's
+    ``value_column`` gives each value id's column and ``declared`` marks the
+    declared columns. Each unit holds at most one value per column (tables
+    without subject ids only) and at most ``bound`` values after bounding,
+    so it changes at most ``l_d = min(bound, declared columns)`` declared
+    counts and ``l_o = min(bound, other columns)`` others, each by one. Every
+    declared value is noised (discrete Gaussian); the values found among the
+    others go through the threshold mechanism. One scale
+    ``sigma * sqrt(l_d + l_o)`` keeps the two losses' sum at the length's
     planned ``1 / (2 sigma^2)``; it is never below the scale of the single
-    mechanism it replaces, whose L2 sensitivity is ``sqrt(bound)``.
+    mechanism it replaces, whose L2 sensitivity is ``sqrt(bound)``. Both
+    mechanisms are accounted whenever their columns exist, whatever the data
+    hold: the spend must not tell whether any undeclared value was found.
+
+    A declared value is kept when its noisy count exceeds its column's cut,
+    the ``1 - eta / (2 m)`` quantile of the noise for a column of ``m``
+    declared values: per column, the chance that any value no unit holds is
+    released is at most ``eta`` (:data:`PUBLIC_VALUE_ETA`, union bound).
 
     Guarantee: ``(rho, delta)``-approximate zCDP, the sum of the Gaussian
     mechanism's rho (Canonne, Kamath & Steinke 2020) and the threshold
     mechanism's ``(rho, delta)`` (Rogers 2023), both from OpenDP's maps.
     """
-    l_declared = min(bound, columns[0])
-    l_other = min(bound, columns[1])
+    is_declared = declared[value_column]
+    d_declared = int(declared.sum())
+    l_declared = min(bound, d_declared)
+    l_other = min(bound, declared.size - d_declared)
     scale = math.nextafter(sigma * math.sqrt(l_declared + l_other), math.inf)
-    ids = np.flatnonzero(declared)
+    ids = np.flatnonzero(is_declared)
     noisy, rho = gaussian_counts(counts[ids], math.sqrt(l_declared), scale)
-    cut = scale * NormalDist().inv_cdf(1.0 - PUBLIC_VALUE_ETA / 2.0)
-    keep = (noisy > cut) & (noisy > 0)
+    # Public: the number of declared values of each value's column.
+    sizes = np.bincount(value_column, minlength=declared.size)[value_column[ids]]
+    quantile = np.array(
+        [NormalDist().inv_cdf(1.0 - PUBLIC_VALUE_ETA / (2.0 * m)) for m in sizes]
+    )
+    cuts = scale * quantile
+    keep = (noisy > cuts) & (noisy > 0)
     keys, values = ids[keep], noisy[keep]
+    cut = float(cuts.max()) if cuts.size else 0.0
     threshold, spent_delta = cut, 0.0
-    found = np.flatnonzero((counts > 0) & ~declared)
-    if l_other and found.size:
+    if l_other:
+        found = np.flatnonzero((counts > 0) & ~is_declared)
         (other_keys, other_counts), other = _release_values(
             found, counts[found], l_other, 1, scale, delta
         )
@@ -536,7 +554,7 @@ def _release_declared_and_found(
         int(keys.size),
         rho,
         spent_delta,
-        public_cut=float(cut),
+        public_cut=cut,
     )
     return (keys, values), report
 
