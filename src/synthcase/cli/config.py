@@ -146,6 +146,11 @@ def _value_lists(given: Any) -> tuple[ValueList, ...]:
     """Value lists from ``"COL=V1,V2"`` texts or a ``{COL = [V1, V2]}`` table."""
     if isinstance(given, str | ValueList):
         given = [given]
+    if not isinstance(given, Mapping | list | tuple):
+        raise ParameterError(
+            f"values is {given!r}; give a list of texts such as "
+            '["SEX=1,2"] or a table such as {SEX = ["1", "2"]}'
+        )
     if isinstance(given, Mapping):
         lists = []
         for column, entries in given.items():

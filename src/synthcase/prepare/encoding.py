@@ -258,9 +258,9 @@ def _encode_declared(
             f"column {name!r} holds {cells[first]!r} in record {first + 1}, which "
             f"is not among its {len(values)} declared values "
             f"({int(outside.sum())} such cells); add it to the value list if it "
-            "is a valid value, declare it absent with --null-token "
-            f"{cells[first]}, or pass --out-of-range absent to mark every "
-            "undeclared value absent"
+            "is a valid value, correct or recode those cells, or choose to mark "
+            "values outside their list absent (out_of_range 'absent', "
+            "--out-of-range absent on the command line)"
         )
     found[absent | outside] = ABSENT
     return found, values

@@ -131,8 +131,15 @@ class ReadOptions:
         object.__setattr__(self, "bins", bins)
 
     def _check_values(self) -> None:
+        if self.values is None:
+            object.__setattr__(self, "values", ())
         if isinstance(self.values, ValueList):
             object.__setattr__(self, "values", (self.values,))
+        if isinstance(self.values, str) or not isinstance(self.values, Iterable):
+            raise ParameterError(
+                f"values is {self.values!r}; give a sequence of ValueList "
+                "objects, e.g. (ValueList.parse('SEX=1,2'),)"
+            )
         lists = tuple(self.values)
         for entry in lists:
             if not isinstance(entry, ValueList):
@@ -154,7 +161,29 @@ class ReadOptions:
                 "list; a binned column's categories are its intervals, so keep "
                 "only one of the two"
             )
+        for entry in lists:
+            self._check_not_absent(entry)
         object.__setattr__(self, "values", lists)
+
+    def _check_not_absent(self, entry: ValueList) -> None:
+        """A declared value that the reading rules make absent is a mistake."""
+        tokens = [v for v in entry.values if v in self.null_tokens]
+        if tokens:
+            raise ParameterError(
+                f"the value list of column {entry.column!r} declares "
+                f"{', '.join(map(repr, tokens))}, which is also an absent marker "
+                "(null token), so no cell could hold it; remove it from the list "
+                "or from the null tokens"
+            )
+        if self.zero_is_absent(entry.column):
+            zeros = [v for v in entry.values if _is_zero(v)]
+            if zeros:
+                raise ParameterError(
+                    f"the value list of column {entry.column!r} declares "
+                    f"{', '.join(map(repr, zeros))}, but zero is absent in that "
+                    "column (absent zero); remove it from the list or stop "
+                    "treating zero as absent there"
+                )
 
     def _check_within_columns(self) -> None:
         if self.columns is None:
@@ -196,6 +225,13 @@ class ReadOptions:
         if isinstance(self.absent_zero, bool):
             return self.absent_zero
         return column in self.absent_zero
+
+
+def _is_zero(text: str) -> bool:
+    try:
+        return float(text) == 0.0
+    except ValueError:
+        return False
 
 
 def _names(setting: str, names: Iterable[str]) -> tuple[str, ...]:

@@ -8,10 +8,13 @@ record. Without a declaration a column's categories are the texts found in the
 records, which are sensitive, and the DP stages may only use the ones a noisy
 count has released.
 
-The model mode gains the most: it can measure and synthesize every declared
-value instead of only those that passed the one-way threshold. The published
-aggregates still protect each count with noise and thresholds, exactly as
-for undeclared columns, so declaring a list never makes a count less private.
+The DP stages gain twice: the one-value counts of a declared column need no
+privacy threshold (every declared value gets noise, and a cut only keeps
+values no record holds from being published), and the model mode measures
+and synthesizes every declared value instead of only those the one-value
+release published. Every count keeps its noise, so declaring a list never
+makes a count less private; it only stops the list itself from being a
+secret.
 
 A value list reads ``COLUMN=V1,V2,...,Vn``; surrounding whitespace of each
 value is ignored, as it is for cells:

@@ -357,9 +357,10 @@ def _values_dialog(
         ui.label(
             "List every value this column may hold, as your data dictionary or "
             "form states them (for example 1,2 for a sex code), separated by "
-            "commas. The list is public: it is shown in the release and lets "
-            "the synthetic records use a rare value that the published counts "
-            "hide. Do not copy the values from the data; a value the data "
+            "commas. The list is public: it is shown in the release, and rare "
+            "values of the list are published and used by the synthetic "
+            "records where an undeclared rare value is hidden. Do not copy the "
+            "values from the data; a value the data "
             "hold that is not listed stops the preparation (or is made absent, "
             "see the setting for numbers outside their bins)."
         ).classes("text-grey-8")
