@@ -331,6 +331,21 @@ def test_a_binned_multi_value_column_is_refused() -> None:
         load_linked(exploitation(), options, [MultiValue(column="forms")])
 
 
+def test_a_value_list_on_a_multi_value_or_id_column_is_refused() -> None:
+    from synthcase.prepare import ValueList
+
+    options = ReadOptions(
+        subject_id="victim_id", values=(ValueList.parse("forms=labour,sexual"),)
+    )
+    with pytest.raises(ParameterError, match="both multi-value and with a value"):
+        load_linked(exploitation(), options, [MultiValue(column="forms")])
+    options = ReadOptions(
+        subject_id="victim_id", values=(ValueList.parse("victim_id=V1"),)
+    )
+    with pytest.raises(ParameterError, match="subject id column 'victim_id' has"):
+        load_linked(exploitation(), options, [MultiValue(column="forms")])
+
+
 def test_join_writes_values_in_presence_order() -> None:
     frame = pd.DataFrame(
         {"f[a]": ["1", pd.NA, "1", pd.NA], "f[b]": ["1", "1", pd.NA, pd.NA]}

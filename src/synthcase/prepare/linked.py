@@ -298,6 +298,18 @@ def load_linked(
             f"column {binned[0]!r} is declared both multi-value and binned; a "
             "multi-value column cannot be binned, drop one of the two"
         )
+    listed = sorted(set(names) & set(options.value_lists))
+    if listed:
+        raise ParameterError(
+            f"column {listed[0]!r} is declared both multi-value and with a value "
+            "list; a multi-value column's values are declared in its multi-value "
+            "setting (MultiValue(values=...)), so drop its value list"
+        )
+    if column in options.value_lists:
+        raise ParameterError(
+            f"the subject id column {column!r} has a value list; it names the "
+            "subject and is never counted, so drop its value list"
+        )
     frame = read_frame(
         source, dataclasses.replace(options, columns=None, subject_id=None)
     )
