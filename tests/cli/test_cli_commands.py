@@ -326,3 +326,14 @@ def test_evaluate_rereads_a_headerless_file_with_its_names(tmp_path: Path) -> No
     # Every line of a headerless file is a record: none was taken as a header.
     synthetic = len(pd.read_csv(out / "synthetic.csv"))
     assert round(synthetic / report["records"]["record_expansion"]) == len(frame)
+
+
+def test_the_bundled_config_serves_a_column_subset(tmp_path: Path) -> None:
+    config = SAMPLE.parent / "ma2019.toml"
+    out = tmp_path / "s"
+    result = invoke("run", SAMPLE, "-o", out, "--config", config, "--epsilon", "2",
+                    "--columns", "SEX,DENSITY,MSP", "--no-evaluate")  # fmt: skip
+    assert result.exit_code == 0, result.output
+    meta = json.loads((out / "release.json").read_text())
+    assert meta["input"]["bins"] == []
+    assert set(meta["input"]["values"]) == {"SEX", "MSP"}

@@ -160,3 +160,13 @@ def test_values_of_the_wrong_type_get_a_parameter_error() -> None:
         ReadOptions(values=5)  # type: ignore[arg-type]
     with pytest.raises(ParameterError, match="values is 5"):
         build_read({"values": 5})
+
+
+def test_a_config_file_serves_a_column_subset() -> None:
+    config = {"bins": ["AGEP=0,18,120"], "values": ["SEX=1,2", "EDU=1,2"]}
+    read = build_read(config, columns="SEX,MSP")
+    assert read.bins == ()
+    assert read.value_lists == {"SEX": ("1", "2")}
+    # A declaration given as a flag is still checked against the selection.
+    with pytest.raises(ParameterError, match="not among the selected columns"):
+        build_read({}, columns="SEX", values=("EDU=1,2",))

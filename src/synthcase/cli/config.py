@@ -137,9 +137,27 @@ def build_read(config: Mapping[str, Any], **flags: Any) -> ReadOptions:
         )
     if "values" in values:
         values["values"] = _value_lists(values["values"])
+    _keep_selected(values, from_file={k for k in config if flags.get(k) is None})
     if values.get("delimiter") == "\\t":
         values["delimiter"] = "\t"
     return ReadOptions(**values)
+
+
+def _keep_selected(values: dict[str, Any], from_file: set[str]) -> None:
+    """Drop a config file's bins and value lists of columns not selected.
+
+    One config file serves runs on different column selections; declarations
+    given as flags stay checked against the selection, so a typo there is
+    still an error.
+    """
+    columns = values.get("columns")
+    if columns is None:
+        return
+    selected = set(columns)
+    if "bins" in from_file and "bins" in values:
+        values["bins"] = tuple(b for b in values["bins"] if b.column in selected)
+    if "values" in from_file and "values" in values:
+        values["values"] = tuple(v for v in values["values"] if v.column in selected)
 
 
 def _value_lists(given: Any) -> tuple[ValueList, ...]:
