@@ -69,7 +69,7 @@ from synthcase.measure.noise import (
     scale_for_rho,
 )
 from synthcase.measure.settings import AccuracyMode, DPSettings
-from synthcase.pipeline import Release
+from synthcase.pipeline import Release, read_dict
 from synthcase.prepare.linked import (
     LinkBins,
     LinkedLayout,
@@ -961,7 +961,7 @@ def linked_metadata(
             "synthesis": _plain(synthesis),
             "budget": _plain(measurement.budget),
         },
-        "input": _read_plain(read),
+        "input": read_dict(read),
         "released_combinations": {
             "subjects": _released(measurement.subject_aggregates),
             "links": None
@@ -1053,24 +1053,3 @@ def _plain(value: Any) -> Any:
     if isinstance(value, tuple | list):
         return [_plain(v) for v in value]
     return value
-
-
-def _read_plain(read: ReadOptions | None) -> dict[str, Any]:
-    """The declared read choices (public), enough to read the file again."""
-    if read is None:
-        return {}
-    absent_zero = read.absent_zero
-    return {
-        "subject_id": read.subject_id,
-        "null_tokens": list(read.null_tokens),
-        "absent_zero": absent_zero
-        if isinstance(absent_zero, bool)
-        else list(absent_zero),
-        "bins": [b.to_text() for b in read.bins],
-        "values": {v.column: list(v.values) for v in read.values},
-        "max_categories": read.max_categories,
-        "record_limit": read.record_limit,
-        "out_of_range": read.out_of_range,
-        "delimiter": read.delimiter,
-        "names": None if read.names is None else list(read.names),
-    }
