@@ -323,27 +323,20 @@ def _bin_dialog(
         for field in (edges, lower, upper, count, form):
             field.on_value_change(show)
 
-        async def save() -> None:
-            try:
-                prep.bins[name] = spec()
-            except (SynthcaseError, TypeError, ValueError) as error:
-                problem.text = str(error)
-                return
+        def declare() -> None:
+            prep.bins[name] = spec()
             prep.values.pop(name, None)  # bins replace a value list
             prep.dropped.discard(name)
-            dialog.close()
-            await apply()
 
-        async def remove() -> None:
-            prep.bins.pop(name, None)
-            dialog.close()
-            await apply()
-
-        with ui.row().classes("w-full justify-end"):
-            if current is not None:
-                ui.button("Remove bins", on_click=remove).props("flat color=negative")
-            ui.button("Cancel", on_click=dialog.close).props("flat")
-            ui.button("Apply", on_click=save).props('data-role="bin-apply"')
+        _declaration_actions(
+            dialog,
+            problem,
+            apply,
+            declare=declare,
+            withdraw=(lambda: prep.bins.pop(name, None)) if current else None,
+            withdraw_label="Remove bins",
+            role="bin-apply",
+        )
     dialog.open()
 
 
@@ -360,9 +353,9 @@ def _values_dialog(
             "commas. The list is public: it is shown in the release, and rare "
             "values of the list are published and used by the synthetic "
             "records where an undeclared rare value is hidden. Do not copy the "
-            "values from the data; a value the data "
-            "hold that is not listed stops the preparation (or is made absent, "
-            "see the setting for numbers outside their bins)."
+            "values from the data; a value the data hold that is not listed "
+            "stops the preparation (or is made absent, see the setting for "
+            "values outside their bins or lists)."
         ).classes("text-grey-8")
         text = (
             ui.input(
@@ -375,28 +368,59 @@ def _values_dialog(
         )
         problem = ui.label("").classes("text-negative")
 
-        async def save() -> None:
-            try:
-                prep.values[name] = ValueList.parse(f"{name}={text.value}")
-            except SynthcaseError as error:
-                problem.text = str(error)
-                return
+        def declare() -> None:
+            prep.values[name] = ValueList.parse(f"{name}={text.value}")
             prep.bins.pop(name, None)  # a value list replaces bins
             prep.dropped.discard(name)
-            dialog.close()
-            await apply()
 
-        async def remove() -> None:
-            prep.values.pop(name, None)
-            dialog.close()
-            await apply()
-
-        with ui.row().classes("w-full justify-end"):
-            if current is not None:
-                ui.button("Remove list", on_click=remove).props("flat color=negative")
-            ui.button("Cancel", on_click=dialog.close).props("flat")
-            ui.button("Apply", on_click=save).props('data-role="values-apply"')
+        _declaration_actions(
+            dialog,
+            problem,
+            apply,
+            declare=declare,
+            withdraw=(lambda: prep.values.pop(name, None)) if current else None,
+            withdraw_label="Remove list",
+            role="values-apply",
+        )
     dialog.open()
+
+
+def _declaration_actions(
+    dialog: ui.dialog,
+    problem: ui.label,
+    apply: Callable[[], Awaitable[None]],
+    *,
+    declare: Callable[[], object],
+    withdraw: Callable[[], object] | None,
+    withdraw_label: str,
+    role: str,
+) -> None:
+    """Apply, Cancel and (for an existing declaration) Remove buttons.
+
+    ``declare`` records the dialog's bins or value list and raises on a bad
+    entry, which is shown in ``problem`` while the dialog stays open.
+    """
+
+    async def save() -> None:
+        try:
+            declare()
+        except (SynthcaseError, TypeError, ValueError) as error:
+            problem.text = str(error)
+            return
+        dialog.close()
+        await apply()
+
+    async def remove() -> None:
+        if withdraw is not None:
+            withdraw()
+        dialog.close()
+        await apply()
+
+    with ui.row().classes("w-full justify-end"):
+        if withdraw is not None:
+            ui.button(withdraw_label, on_click=remove).props("flat color=negative")
+        ui.button("Cancel", on_click=dialog.close).props("flat")
+        ui.button("Apply", on_click=save).props(f'data-role="{role}"')
 
 
 def _recode_dialog(
