@@ -337,3 +337,16 @@ def test_the_bundled_config_serves_a_column_subset(tmp_path: Path) -> None:
     meta = json.loads((out / "release.json").read_text())
     assert meta["input"]["bins"] == []
     assert set(meta["input"]["values"]) == {"SEX", "MSP"}
+
+
+def test_evaluate_with_the_wrong_file_says_so(tmp_path: Path) -> None:
+    out = tmp_path / "w"
+    result = invoke("run", SAMPLE, "-o", out, "--epsilon", "2", "-r", "2",
+                    "--null", "N", "--columns", "SEX,EDU", "--no-evaluate")  # fmt: skip
+    assert result.exit_code == 0, result.output
+    other = tmp_path / "other.csv"
+    pd.DataFrame({"A": ["1", "2"]}).to_csv(other, index=False)
+    result = invoke("evaluate", other, out)
+    assert result.exit_code == 2
+    assert "Pass the sensitive file this release was made from" in result.output
+    assert "'SEX'" in result.output

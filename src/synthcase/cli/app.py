@@ -41,7 +41,7 @@ from synthcase.cli.evaluation import (
     run_evaluation,
     run_linked_evaluation,
 )
-from synthcase.errors import ParameterError, SynthcaseError
+from synthcase.errors import DataError, ParameterError, SynthcaseError
 from synthcase.k_anonymity import K_MODES, KAnonymitySettings, release_k_anonymous
 from synthcase.measure.settings import DPSettings
 from synthcase.pipeline import (
@@ -764,7 +764,8 @@ def evaluate_command(
             target, force=force, release=release_dir, inputs=[sensitive]
         )
         if is_linked_release(metadata):
-            linked = load_linked_sensitive(sensitive, metadata)
+            with _not_matching(sensitive):
+                linked = load_linked_sensitive(sensitive, metadata)
             with _progress() as progress:
                 report = run_linked_evaluation(
                     linked,
@@ -777,7 +778,8 @@ def evaluate_command(
                 )
             _evaluation_note(report)
             return
-        table = load_sensitive(sensitive, read)
+        with _not_matching(sensitive):
+            table = load_sensitive(sensitive, read)
         with _progress() as progress:
             report = run_evaluation(
                 table,
@@ -789,6 +791,19 @@ def evaluate_command(
                 progress=progress,
             )
         _evaluation_note(report)
+
+
+@contextmanager
+def _not_matching(sensitive: Path) -> Iterator[None]:
+    """Say that a file the release cannot be read from is the wrong file."""
+    try:
+        yield
+    except DataError as err:
+        raise DataError(
+            f"{sensitive.name} cannot be read the way the release was made "
+            f"({err}). Pass the sensitive file this release was made from; the "
+            "reading settings come from the release's release.json"
+        ) from None
 
 
 @app.command()
