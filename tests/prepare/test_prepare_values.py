@@ -170,3 +170,9 @@ def test_a_config_file_serves_a_column_subset() -> None:
     # A declaration given as a flag is still checked against the selection.
     with pytest.raises(ParameterError, match="not among the selected columns"):
         build_read({}, columns="SEX", values=("EDU=1,2",))
+
+
+def test_a_table_value_that_is_not_text_or_whole_is_refused() -> None:
+    for odd in (True, 1.0):
+        with pytest.raises(ParameterError, match="text the cells hold"):
+            build_read({"values": {"SEX": [odd, "2"]}})

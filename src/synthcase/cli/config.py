@@ -177,6 +177,19 @@ def _value_lists(given: Any) -> tuple[ValueList, ...]:
                     f"values.{column} is {entries!r}; give a list of values, for "
                     f'example {column} = ["1", "2"]'
                 )
+            odd = [
+                v
+                for v in entries
+                if isinstance(v, bool) or not isinstance(v, str | int)
+            ]
+            if odd:
+                # true becomes "True" and 1.0 becomes "1.0", which no cell
+                # holds as written: ask for the text the cells hold.
+                raise ParameterError(
+                    f"values.{column} holds {odd[0]!r}; write each value as the "
+                    f'text the cells hold, in quotes, for example {column} = ["1", '
+                    '"2"]'
+                )
             lists.append(ValueList(str(column), tuple(str(v) for v in entries)))
         return tuple(lists)
     return tuple(
