@@ -526,10 +526,12 @@ def _release_declared_and_found(
     noisy, rho = gaussian_counts(counts[ids], math.sqrt(l_declared), scale)
     # Public: the number of declared values of each value's column.
     sizes = np.bincount(value_column, minlength=declared.size)[value_column[ids]]
+    # One quantile per list length, not per value.
+    lengths, of_value = np.unique(sizes, return_inverse=True)
     quantile = np.array(
-        [NormalDist().inv_cdf(1.0 - PUBLIC_VALUE_ETA / (2.0 * m)) for m in sizes]
+        [NormalDist().inv_cdf(1.0 - PUBLIC_VALUE_ETA / (2.0 * m)) for m in lengths]
     )
-    cuts = scale * quantile
+    cuts = scale * quantile[of_value]
     keep = (noisy > cuts) & (noisy > 0)
     keys, values = ids[keep], noisy[keep]
     cut = float(cuts.max()) if cuts.size else 0.0
