@@ -244,7 +244,10 @@ def test_small_generated_files(tmp_path: Path) -> None:
     # Tolerance 10% (the estimate's noise scale is about 25 subjects here).
     assert abs(subjects - 1200) < 120, subjects
     ratio = len(release.synthetic) / subjects / (len(real) / 1200)
-    assert abs(ratio - 1) < 0.25, ratio
+    # Links per subject follow a noisy histogram of 1200 subjects: over 25
+    # runs the ratio spread from 0.88 to 1.36, so 0.25 failed about one run
+    # in ten. 0.45 still catches a doubled or halved link count.
+    assert abs(ratio - 1) < 0.45, ratio
 
 
 def test_the_stewards_evaluation_agrees_with_pandas(run: Run) -> None:

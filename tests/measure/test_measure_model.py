@@ -85,7 +85,9 @@ def measure(
 @pytest.mark.parametrize("thicken", [False, True])
 def test_spends_stay_within_the_model_budget(thicken: bool) -> None:
     table = make_table()
-    result, acc = measure(table, ModelSettings(thicken=thicken, max_clique_size=2))
+    result, acc = measure(
+        table, ModelSettings(thicken=thicken, max_clique_size=2, rounds=0)
+    )
     labels = [s.label for s in acc.spends]
     assert labels == [
         "model one-way tables",
@@ -105,7 +107,11 @@ def test_each_vector_of_tables_has_sensitivity_sqrt_of_its_tables(
 ) -> None:
     table = make_table()
     settings = ModelSettings(
-        one_way_share=0.2, select_share=0.3, max_clique_size=2, thicken=thicken
+        one_way_share=0.2,
+        select_share=0.3,
+        max_clique_size=2,
+        thicken=thicken,
+        rounds=0,
     )
     result, acc = measure(table, settings)
     rho = acc.plan.rho_model
@@ -160,6 +166,9 @@ def test_measurements_hold_only_protected_tables_and_public_domains() -> None:
         "extra",
         "merged",
         "settings",
+        "rounds",
+        "base_cliques",
+        "base_parents",
         "rho",
     }
     assert result.domains == LABELS
@@ -192,7 +201,7 @@ def test_measurements_hold_only_protected_tables_and_public_domains() -> None:
 
 
 def test_structure_is_a_junction_tree_covering_every_column(noise_off: None) -> None:
-    result, _ = measure(make_table())
+    result, _ = measure(make_table(), ModelSettings(merge_below=0.0, rounds=0))
     assert len(result.cliques) == len(COLUMNS) - 1
     assert result.parents[0] == -1
     covered = set(result.cliques[0].columns)
@@ -273,7 +282,7 @@ def test_no_model_budget_is_refused(rho: float) -> None:
 def test_cost_cap_refuses_before_spending() -> None:
     table = make_table()
     acc = accountant()
-    settings = ModelSettings(max_model_cells=20)
+    settings = ModelSettings(max_model_cells=20, rounds=0)
     with pytest.raises(ParameterError) as err:
         measure_model(
             table, released(table), acc, rho=acc.plan.rho_model, settings=settings
@@ -286,12 +295,18 @@ def test_cost_cap_refuses_before_spending() -> None:
 
 
 def test_estimate_cost_bounds_the_model() -> None:
-    settings = ModelSettings(max_clique_size=3, max_clique_cells=50)
+    settings = ModelSettings(max_clique_size=3, max_clique_cells=50, rounds=0)
     cost = estimate_cost([4, 5, 3, 2], settings)
     assert cost.cells == 3 * 50
     assert cost.seconds > 0 and cost.bytes > 0
-    small = estimate_cost([2, 2, 2], ModelSettings(max_clique_size=2))
+    small = estimate_cost([2, 2, 2], ModelSettings(max_clique_size=2, rounds=0))
     assert small.cells == 2 * 4
+    # Rounds may grow the model up to round_cells and fit it once per round.
+    grown = estimate_cost(
+        [4, 5, 3, 2], dataclasses.replace(settings, rounds=4, round_cells=10_000)
+    )
+    assert grown.cells == 10_000
+    assert grown.seconds > cost.seconds
 
 
 def test_columns_must_match_the_aggregates() -> None:
@@ -330,6 +345,15 @@ def test_unknown_public_domain_column_is_refused() -> None:
         ({"noise_penalty": float("inf")}, "noise_penalty is inf"),
         ({"thicken": "yes"}, "thicken is 'yes'; it must be true, false"),
         ({"thicken_below": -0.1}, "thicken_below is -0.1"),
+        ({"rounds": -1}, "rounds is -1; it must be a whole number >= 0"),
+        ({"rounds": True}, "rounds is True"),
+        ({"round_share": 0.0}, "round_share is 0.0; it must be in"),
+        (
+            {"one_way_share": 0.4, "select_share": 0.3, "round_share": 0.3},
+            "plus round_share 0.3 is 1; together they must stay below 1",
+        ),
+        ({"round_cells": 0}, "round_cells is 0"),
+        ({"round_iterations": 0}, "round_iterations is 0"),
     ],
 )
 def test_settings_are_validated(kwargs: dict[str, float], message: str) -> None:

@@ -113,7 +113,9 @@ def contingency(
     return np.bincount(keys, minlength=math.prod(shape)).reshape(shape)
 
 
-def noisy_max(scores: FloatArray, scale: float) -> tuple[int, float]:
+def noisy_max(
+    scores: FloatArray, scale: float, *, sensitivity: float = SCORE_SENSITIVITY
+) -> tuple[int, float]:
     """Index of the noisy largest score and its rho (OpenDP's noisy max).
 
     Guarantee: ``(sensitivity / scale)^2 / 2``-zCDP when neighbouring data
@@ -126,7 +128,7 @@ def noisy_max(scores: FloatArray, scale: float) -> tuple[int, float]:
         dp.zero_concentrated_divergence(),
         scale=scale,
     )
-    spent = float(meas.map(SCORE_SENSITIVITY))
+    spent = float(meas.map(sensitivity))
     if not NoiseSwitch.enabled:
         return int(np.argmax(scores)), spent
     return int(meas([float(s) for s in scores])), spent

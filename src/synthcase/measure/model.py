@@ -21,6 +21,12 @@ step done by OpenDP and accounted in zCDP:
 4. *measure*: the table of every chosen clique ``S + C`` and every
    thickening pair is measured with discrete Gaussian noise, all ``T``
    tables as one vector.
+5. *rounds* (as AIM: McKenna, Mullins, Sheldon & Miklau, VLDB 2022): each
+   round fits the model to every protected table so far, picks by noisy max
+   the pair or triple of columns whose true table the model gets most wrong
+   (less the noise measuring it would add), measures that table with
+   discrete Gaussian noise and grows the junction tree so one clique holds
+   it. The number of rounds and the budget of each are fixed beforehand.
 
 Before step 2, values whose noisy one-way count is small are merged into one
 cell per column (as MST does), so the cliques are measured on fewer cells.
@@ -35,8 +41,9 @@ tables moves by ``sqrt(T)`` in L2 norm, and a score of step 2 by at most 2
 probability vector).
 
 Guarantee: ``rho``-zCDP under adding or removing one record, where ``rho`` is
-the sum of the three OpenDP privacy maps (steps 1, 2 and 4), all recorded
-in the accountant.
+the sum of the OpenDP privacy maps of steps 1, 2, 4 and of every round's
+noisy max and table, all recorded in the accountant. A round's choices read
+earlier outputs only, so zCDP's adaptive composition adds the losses.
 The result, :class:`ModelMeasurements`, holds only protected data: noisy
 tables, the public domains and the privately chosen structure.
 """
@@ -53,6 +60,13 @@ import numpy as np
 import numpy.typing as npt
 
 from synthcase.errors import BudgetError, DataError, ParameterError
+from synthcase.measure._model_adaptive import (
+    ROUND_SENSITIVITY,
+    FittedTree,
+    Growth,
+    RoundScores,
+    candidate_sets,
+)
 from synthcase.measure._model_structure import (
     SCORE_SENSITIVITY,
     Selector,
@@ -62,6 +76,7 @@ from synthcase.measure._model_structure import (
     noisy_max,
     thicken_pairs,
 )
+from synthcase.measure._model_tree import Measurement, Tree, estimate_total, fit_tree
 from synthcase.measure.aggregates import Aggregates
 from synthcase.measure.budget import Accountant
 from synthcase.measure.noise import gaussian_counts, scale_for_rho
@@ -95,8 +110,10 @@ class ModelSettings:
         one_way_share: Share (0, 1) of the model's rho for the one-way tables.
         select_share: Share (0, 1) of the model's rho for choosing the cliques;
             the rest measures the chosen cliques.
-        max_clique_size: Most columns in one clique, 2 (a tree of pairs, as
-            MST) to 4; 3 lets a column depend on two others jointly.
+        max_clique_size: Most columns in one clique of the selected tree, 2
+            (a tree of pairs, as MST) to 4; 3 lets a column depend on two
+            others jointly. Adaptive rounds measure pairs and triples and
+            may grow cliques beyond it, within ``round_cells``.
         max_clique_cells: Largest table a clique may have; bigger candidates
             are not considered.
         max_model_cells: Cap on the model size (the cells of all cliques);
@@ -118,6 +135,14 @@ class ModelSettings:
         thicken_below: With ``thicken=None``, thicken when the expected L1
             noise of an average clique table, at the noise scale thickening
             would give, is at most this share of the (noisy) record count.
+        rounds: Adaptive rounds after the tree (0 for none): each fits the
+            model so far, picks by noisy max the pair or triple of columns
+            the model gets most wrong and measures its table (as AIM does).
+        round_share: Share (0, 1) of the model's rho for the rounds, when
+            ``rounds`` > 0; taken from the cliques' share.
+        round_cells: Largest model (cells of all cliques) a round may grow;
+            candidates that would exceed it are not considered.
+        round_iterations: Most mirror-descent iterations of each round's fit.
     """
 
     one_way_share: float = 0.3
@@ -125,11 +150,15 @@ class ModelSettings:
     max_clique_size: int = 3
     max_clique_cells: int = 20_000
     max_model_cells: int = 5_000_000
-    iterations: int = 1000
+    iterations: int = 300
     merge_below: float = 3.0
     noise_penalty: float = 0.5
     thicken: bool | None = None
     thicken_below: float = 0.15
+    rounds: int = 8
+    round_share: float = 0.3
+    round_cells: int = 1_000_000
+    round_iterations: int = 100
 
     def __post_init__(self) -> None:
         for name in ("one_way_share", "select_share"):
@@ -138,11 +167,22 @@ class ModelSettings:
                 raise ParameterError(
                     f"{name} is {value!r}; it must be in (0, 1), for example 0.1"
                 )
-        if self.one_way_share + self.select_share >= 1.0:
+        if not isinstance(self.round_share, int | float) or not (
+            0.0 < self.round_share < 1.0
+        ):
+            raise ParameterError(
+                f"round_share is {self.round_share!r}; it must be in (0, 1), for "
+                "example 0.3"
+            )
+        rounds_share = self.round_share if self.rounds else 0.0
+        together = self.one_way_share + self.select_share + rounds_share
+        if together >= 1.0:
             raise ParameterError(
                 f"one_way_share {self.one_way_share} plus select_share "
-                f"{self.select_share} is {self.one_way_share + self.select_share}; "
-                "together they must stay below 1 to leave budget for the cliques"
+                f"{self.select_share}"
+                + (f" plus round_share {self.round_share}" if self.rounds else "")
+                + f" is {together:g}; together they must stay below 1 to leave "
+                "budget for the cliques"
             )
         if self.max_clique_size not in (2, 3, 4):
             raise ParameterError(
@@ -164,7 +204,22 @@ class ModelSettings:
                 f"thicken is {self.thicken!r}; it must be true, false or left "
                 "unset to decide from the noise"
             )
-        for name in ("max_clique_cells", "max_model_cells", "iterations"):
+        if (
+            not isinstance(self.rounds, int)
+            or isinstance(self.rounds, bool)
+            or self.rounds < 0
+        ):
+            raise ParameterError(
+                f"rounds is {self.rounds!r}; it must be a whole number >= 0, for "
+                "example 8"
+            )
+        for name in (
+            "max_clique_cells",
+            "max_model_cells",
+            "iterations",
+            "round_cells",
+            "round_iterations",
+        ):
             value = getattr(self, name)
             if not isinstance(value, int) or value < 1:
                 raise ParameterError(
@@ -213,6 +268,11 @@ class ModelMeasurements:
             last) in the merged domain the cliques are measured on; derived
             from the noisy one-way tables, so public.
         settings: The settings measured with (fitting reads them too).
+        rounds: Of ``extra``, how many tables (the last ones) the adaptive
+            rounds measured.
+        base_cliques: The junction tree before the rounds grew it (the same
+            as ``model_cliques`` without rounds); fitting starts there.
+        base_parents: Its parents.
         rho: Privacy loss of the measurements (zCDP), as OpenDP reports it.
     """
 
@@ -226,6 +286,9 @@ class ModelMeasurements:
     extra: tuple[NoisyTable, ...]
     merged: tuple[npt.NDArray[np.int64], ...]
     settings: ModelSettings = field(default_factory=ModelSettings)
+    rounds: int = 0
+    base_cliques: tuple[tuple[int, ...], ...] = ()
+    base_parents: tuple[int, ...] = ()
     rho: float = 0.0
 
     @property
@@ -240,8 +303,8 @@ class ModelMeasurements:
 
     def structure(self) -> list[dict[str, Any]]:
         """The junction tree by column name, for ``release.json``."""
-        measured: list[list[NoisyTable]] = [[t] for t in self.cliques]
-        for t in self.extra:
+        measured: list[list[NoisyTable]] = [[] for _ in self.model_cliques]
+        for t in (*self.cliques, *self.extra):
             inside = next(
                 i for i, c in enumerate(self.model_cliques) if set(t.columns) <= set(c)
             )
@@ -251,7 +314,7 @@ class ModelMeasurements:
                 "columns": [self.columns[c] for c in clique],
                 "parent": parent,
                 "measured": [[self.columns[c] for c in t.columns] for t in tables],
-                "noise_scale": tables[0].scale,
+                "noise_scales": [t.scale for t in tables],
             }
             for clique, parent, tables in zip(
                 self.model_cliques, self.parents, measured, strict=True
@@ -281,9 +344,10 @@ def estimate_cost(
 
     A model has one clique per column after the first, each at most
     ``max_clique_size`` columns and ``max_clique_cells`` cells; the bound
-    takes the largest cliques the domains allow.
+    takes the largest cliques the domains allow. Adaptive rounds grow the
+    model up to ``round_cells`` and fit it once per round.
 
-    >>> estimate_cost([3, 3, 3], ModelSettings()).cells
+    >>> estimate_cost([3, 3, 3], ModelSettings(rounds=0)).cells
     54
     """
     ordered = sorted(sizes, reverse=True)
@@ -291,14 +355,65 @@ def estimate_cost(
     per_clique = min(largest, settings.max_clique_cells)
     cliques = max(len(sizes) - 1, 1)
     cells = per_clique * cliques
+    iterations = settings.iterations
+    if settings.rounds and len(sizes) > 1:
+        cells = max(cells, settings.round_cells)
+        iterations += settings.rounds * settings.round_iterations
     per_iteration = cliques * _SECONDS_PER_CLIQUE + cells * _SECONDS_PER_CELL
     # Fitting keeps a few arrays of the model's size (potentials, marginals,
     # messages, gradients) in float64.
     return ModelCost(
         cells=cells,
-        seconds=settings.iterations * per_iteration,
+        seconds=iterations * per_iteration,
         bytes=cells * 8 * 8,
     )
+
+
+def fit_inputs(
+    one_way: Sequence[NoisyTable],
+    merged: Sequence[npt.NDArray[np.int64]],
+    tables: Sequence[NoisyTable],
+    cliques: Sequence[tuple[int, ...]],
+    sizes: tuple[int, ...],
+) -> tuple[list[Measurement], float]:
+    """The fitting inputs of protected tables on a junction tree's cliques.
+
+    Each table goes to the smallest clique holding its columns (the fitted
+    cliques agree on shared columns, so any would do, and the smallest is
+    the cheapest to sum down); a merged cell of a one-way table sums several
+    noisy cells, so its variance adds up. Returns the inputs and the record
+    count the tables estimate.
+    """
+    clique_cells = [math.prod(sizes[c] for c in clique) for clique in cliques]
+
+    def home(columns: tuple[int, ...]) -> int:
+        holding = [i for i, c in enumerate(cliques) if set(columns) <= set(c)]
+        return min(holding, key=lambda i: (clique_cells[i], i))
+
+    inputs: list[Measurement] = []
+    for t, cells in zip(one_way, merged, strict=True):
+        j = t.columns[0]
+        summed = np.bincount(cells, weights=t.values, minlength=sizes[j])
+        width = np.bincount(cells, minlength=sizes[j]).astype(np.float64)
+        inputs.append(
+            Measurement(
+                home(t.columns),
+                t.columns,
+                summed.astype(np.float64),
+                _weight(t.scale) / width,
+            )
+        )
+    for t in tables:
+        inputs.append(
+            Measurement(home(t.columns), t.columns, t.values, _weight(t.scale))
+        )
+    total = estimate_total([(t.values, t.scale) for t in (*one_way, *tables)])
+    return inputs, total
+
+
+def _weight(scale: float) -> float:
+    # Exact tables (no noise) still need a finite weight; any large one works.
+    return 1.0 / scale**2 if scale > 0 else 1.0
 
 
 def measure_model(
@@ -382,7 +497,14 @@ def measure_model(
     usable = rho * (1.0 - 1e-9)
     rho_one = usable * settings.one_way_share if steps else usable
     rho_select = usable * settings.select_share if steps else 0.0
-    rho_cliques = usable - rho_one - rho_select if steps else 0.0
+    rounds = settings.rounds if steps else 0
+    rho_rounds = usable * settings.round_share if rounds else 0.0
+    rho_cliques = usable - rho_one - rho_select - rho_rounds if steps else 0.0
+    # Each round: a tenth for the noisy max, the rest for its table (AIM's split).
+    round_select_scale = (
+        scale_for_rho(ROUND_SENSITIVITY, 0.1 * rho_rounds / rounds) if rounds else 0.0
+    )
+    round_scale = scale_for_rho(1.0, 0.9 * rho_rounds / rounds) if rounds else 0.0
     one_scale = scale_for_rho(math.sqrt(d), rho_one)
     select_scale = (
         scale_for_rho(SCORE_SENSITIVITY, rho_select / steps) if steps else 0.0
@@ -392,6 +514,9 @@ def measure_model(
     if steps:
         planned += steps * (SCORE_SENSITIVITY / select_scale) ** 2 / 2
         planned += steps / (2 * clique_scale**2)
+    if rounds:
+        planned += rounds * (ROUND_SENSITIVITY / round_select_scale) ** 2 / 2
+        planned += rounds / (2 * round_scale**2)
     if planned > rho:
         raise BudgetError(
             f"the model's measurements would spend rho {planned:.8g}, above their "
@@ -512,6 +637,78 @@ def measure_model(
                 cl, part.astype(np.float64).reshape(t.shape), clique_scale
             )
             (cliques if k < steps else extra).append(noisy_table)
+
+    # Adaptive rounds: each reads the model fitted to the protected tables so
+    # far (post-processing) and the true tables through one noisy max.
+    model_parents = tuple(parents)
+    base_cliques, base_parents = tuple(model_cliques), model_parents
+    measured_rounds = 0
+    if rounds:
+        scorer = RoundScores(codes, sizes, settings.noise_penalty)
+        # Rounds measure pairs and triples whatever the tree's clique limit:
+        # a triple the tree cannot hold is what they are for.
+        round_sets = candidate_sets(sizes, 3, settings.max_clique_cells)
+        structure = tuple(model_cliques)
+        start: list[FloatArray] | None = None
+        for k in range(rounds):
+            progress("measuring model: adaptive rounds", k / rounds)
+            inputs, total = fit_inputs(
+                one_way, merged, [*cliques, *extra], structure, sizes
+            )
+            fitted = fit_tree(
+                Tree(structure, model_parents, sizes),
+                inputs,
+                total,
+                iterations=settings.round_iterations,
+                start=start,
+            )
+            growth = Growth(structure, model_parents, sizes)
+            allowed = [
+                c for c in round_sets if growth.cells_with(c) <= settings.round_cells
+            ]
+            if not allowed:
+                logger.info("model round %d: no candidate fits round_cells", k + 1)
+                break
+            scores = scorer.scores(
+                allowed, structure, model_parents, fitted, total, round_scale
+            )
+            pick, select_spent = noisy_max(
+                scores, round_select_scale, sensitivity=ROUND_SENSITIVITY
+            )
+            chosen_set = allowed[pick]
+            true_table = scorer.true(chosen_set)
+            flat, table_spent = gaussian_counts(
+                true_table.ravel().astype(np.int64), 1.0, round_scale
+            )
+            accountant.spend(
+                f"model round {k + 1} (noisy max and one table)",
+                select_spent + table_spent,
+            )
+            total_spent += select_spent + table_spent
+            extra.append(
+                NoisyTable(
+                    chosen_set,
+                    flat.astype(np.float64).reshape(true_table.shape),
+                    round_scale,
+                )
+            )
+            grown, grown_parents, cells = growth.grow(chosen_set)
+            # The next fit starts from this one, which the grown tree holds.
+            before = FittedTree(structure, model_parents, fitted)
+            start = [before.marginal(clique) for clique in grown]
+            structure, model_parents = grown, grown_parents
+            measured_rounds += 1
+            logger.info(
+                "model round %d: measured %s; the model has %d cells",
+                k + 1,
+                ",".join(table.columns[c] for c in chosen_set),
+                cells,
+            )
+        model_cliques = list(structure)
+        model_separators = [
+            tuple(c for c in clique if p >= 0 and c in structure[p])
+            for clique, p in zip(structure, model_parents, strict=True)
+        ]
     if total_spent > rho:
         raise BudgetError(
             f"the model's measurements spent rho {total_spent:.8g}, above their "
@@ -522,11 +719,14 @@ def measure_model(
         domains=domains,
         one_way=one_way,
         cliques=tuple(cliques),
-        parents=tuple(parents),
+        parents=model_parents,
         separators=tuple(model_separators),
         model_cliques=tuple(model_cliques),
         extra=tuple(extra),
         merged=merged,
         settings=settings,
+        rounds=measured_rounds,
+        base_cliques=base_cliques,
+        base_parents=base_parents,
         rho=total_spent,
     )

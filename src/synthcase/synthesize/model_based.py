@@ -2,7 +2,7 @@
 
 :func:`fit_model` turns :class:`~synthcase.measure.model.ModelMeasurements`
 into a distribution over whole records that agrees, in the least-squares
-sense, with every noisy table (see :mod:`synthcase.synthesize._model_tree`).
+sense, with every noisy table (see :mod:`synthcase.measure._model_tree`).
 :func:`sample_model` draws records from it along the junction tree: the root
 clique's columns jointly, then each clique's new column given its separator.
 Within each separator value, draws are systematic (one uniform per group), so
@@ -28,11 +28,12 @@ import numpy.typing as npt
 import pandas as pd
 
 from synthcase.errors import ParameterError
+from synthcase.measure._model_adaptive import FittedTree
+from synthcase.measure._model_tree import Tree, fit_tree
 from synthcase.measure.aggregates import Aggregates
-from synthcase.measure.model import ModelMeasurements, estimate_cost
+from synthcase.measure.model import ModelMeasurements, estimate_cost, fit_inputs
 from synthcase.progress import Progress, no_progress
 from synthcase.synthesize._model_constraints import Constraints
-from synthcase.synthesize._model_tree import Measurement, Tree, estimate_total, fit_tree
 
 __all__ = ["FittedModel", "fit_model", "sample_model"]
 
@@ -116,31 +117,40 @@ def fit_model(
             f"most), above max_model_cells {settings.max_model_cells:,}; raise "
             "max_model_cells or measure with a smaller max_clique_size"
         )
-    home = {}
-    for i, clique in reversed(list(enumerate(cliques))):
-        for c in clique:
-            home[c] = i
-    tables: list[Measurement] = []
-    for t, merged in zip(measurements.one_way, measurements.merged, strict=True):
-        # A merged cell sums several noisy cells: its noise variance adds up.
-        j = t.columns[0]
-        summed = np.bincount(merged, weights=t.values, minlength=sizes[j])
-        values: FloatArray = summed.astype(np.float64)
-        width = np.bincount(merged, minlength=sizes[j]).astype(np.float64)
-        tables.append(Measurement(home[j], t.columns, values, _w(t.scale) / width))
-    for i, t in enumerate(measurements.cliques):
-        tables.append(Measurement(i, t.columns, t.values, _w(t.scale)))
-    for t in measurements.extra:
-        inside = next(i for i, c in enumerate(cliques) if set(t.columns) <= set(c))
-        tables.append(Measurement(inside, t.columns, t.values, _w(t.scale)))
-    total = estimate_total(
-        [
-            (t.values, t.scale)
-            for t in (*measurements.one_way, *measurements.cliques, *measurements.extra)
-        ]
+    measured = [*measurements.cliques, *measurements.extra]
+    start = None
+    if measurements.rounds:
+        # Fit the tree before the rounds first, then start the whole fit from
+        # it: the grown tree holds that distribution exactly, and it is a far
+        # better start than spreading tables over the large grown cliques.
+        base = measured[: len(measured) - measurements.rounds]
+        base_tables, base_total = fit_inputs(
+            measurements.one_way,
+            measurements.merged,
+            base,
+            measurements.base_cliques,
+            sizes,
+        )
+        fitted = fit_tree(
+            Tree(measurements.base_cliques, measurements.base_parents, sizes),
+            base_tables,
+            base_total,
+            iterations=settings.iterations,
+        )
+        before = FittedTree(
+            measurements.base_cliques, measurements.base_parents, fitted
+        )
+        start = [before.marginal(clique) for clique in cliques]
+    tables, total = fit_inputs(
+        measurements.one_way, measurements.merged, measured, cliques, sizes
     )
     marginals = fit_tree(
-        tree, tables, total, iterations=settings.iterations, progress=progress
+        tree,
+        tables,
+        total,
+        iterations=settings.iterations,
+        start=start,
+        progress=progress,
     )
     return FittedModel(
         columns=measurements.columns,
@@ -173,11 +183,6 @@ def _shares(noisy: FloatArray, merged: IntArray) -> FloatArray:
     with np.errstate(divide="ignore", invalid="ignore"):
         share = np.where(total > 0, weight / np.where(total > 0, total, 1.0), even)
     return np.asarray(share, dtype=np.float64)
-
-
-def _w(scale: float) -> float:
-    # Exact tables (no noise) still need a finite weight; any large one works.
-    return 1.0 / scale**2 if scale > 0 else 1.0
 
 
 def sample_model(

@@ -97,7 +97,13 @@ def _expand(
 
 
 def calibrate(tree: Tree, theta: list[FloatArray]) -> list[FloatArray]:
-    """Log-probability marginal of every clique (two-pass message passing)."""
+    """Probability marginal of every clique (two-pass message passing).
+
+    Works in linear space on ``exp(theta - max theta)`` per clique, each
+    message rescaled to a largest entry of 1, so nothing overflows; a cell
+    that underflows to zero has a probability below about ``1e-300`` of its
+    clique's largest.
+    """
     n = len(tree.cliques)
     children: list[list[int]] = [[] for _ in range(n)]
     for i, p in enumerate(tree.parents):
@@ -106,12 +112,12 @@ def calibrate(tree: Tree, theta: list[FloatArray]) -> list[FloatArray]:
     inward: list[FloatArray] = [np.empty(0)] * n
     up: list[FloatArray] = [np.empty(0)] * n
     for i in reversed(range(n)):
-        b = theta[i]
+        b = np.exp(theta[i] - theta[i].max())
         for k in children[i]:
-            b = b + _expand(up[k], tree.separator(k), tree.cliques[i])
+            b = b * _expand(up[k], tree.separator(k), tree.cliques[i])
         inward[i] = b
         if tree.parents[i] >= 0:
-            up[i] = _lse_keep(b, tree.cliques[i], tree.separator(i))
+            up[i] = _rescale(_keep(b, tree.cliques[i], tree.separator(i)))
     belief: list[FloatArray] = [np.empty(0)] * n
     for i in range(n):
         p = tree.parents[i]
@@ -119,11 +125,18 @@ def calibrate(tree: Tree, theta: list[FloatArray]) -> list[FloatArray]:
             belief[i] = inward[i]
             continue
         sep = tree.separator(i)
-        outside = belief[p] - _expand(up[i], sep, tree.cliques[p])
-        message = _lse_keep(outside, tree.cliques[p], sep)
-        belief[i] = inward[i] + _expand(message, sep, tree.cliques[i])
-    log_z = float(_lse_keep(belief[0], tree.cliques[0], ()).reshape(()))
-    return [b - log_z for b in belief]
+        # The parent's belief without what this child sent up.
+        sent = _expand(up[i], sep, tree.cliques[p])
+        with np.errstate(divide="ignore", invalid="ignore"):
+            outside = np.where(sent > 0, belief[p] / np.where(sent > 0, sent, 1.0), 0.0)
+        message = _rescale(_keep(outside, tree.cliques[p], sep))
+        belief[i] = _rescale(inward[i] * _expand(message, sep, tree.cliques[i]))
+    return [b / b.sum() for b in belief]
+
+
+def _rescale(a: FloatArray) -> FloatArray:
+    top = float(a.max()) if a.size else 0.0
+    return a / top if top > 0 else a
 
 
 def estimate_total(tables: list[tuple[FloatArray, float]]) -> float:
@@ -160,25 +173,46 @@ def warm_start(
     return theta
 
 
+def _potentials(tree: Tree, marginals: list[FloatArray]) -> list[FloatArray]:
+    """Potentials ``log mu_C - log mu_S`` of a distribution given by its cliques."""
+    theta = []
+    for i, clique in enumerate(tree.cliques):
+        log_table = np.log(np.maximum(marginals[i], _FLOOR))
+        sep = tree.separator(i)
+        if sep:
+            below = _keep(np.maximum(marginals[i], _FLOOR), clique, sep)
+            log_table = log_table - _expand(np.log(below), sep, clique)
+        theta.append(log_table)
+    return theta
+
+
 def fit_tree(
     tree: Tree,
     measurements: list[Measurement],
     total: float,
     *,
     iterations: int,
+    start: list[FloatArray] | None = None,
     progress: Progress = no_progress,
 ) -> list[FloatArray]:
     """Fit the potentials; return each clique's marginal as probabilities.
 
     Mirror descent with a backtracking (Armijo) step: the step grows after
-    an accepted move and halves after a rejected one.
+    an accepted move and halves after a rejected one. ``start`` gives each
+    clique's marginal of a distribution to start from (one the tree can
+    hold exactly, such as an earlier fit on a smaller tree); without it the
+    start is the decomposable estimate of the tables.
     """
-    theta = warm_start(tree, measurements, total)
+    theta = (
+        warm_start(tree, measurements, total)
+        if start is None
+        else _potentials(tree, start)
+    )
 
     def evaluate(
         theta: list[FloatArray],
     ) -> tuple[list[FloatArray], float, list[FloatArray]]:
-        mu = [total * np.exp(b) for b in calibrate(tree, theta)]
+        mu = [total * b for b in calibrate(tree, theta)]
         loss = 0.0
         grad = [np.zeros_like(m) for m in mu]
         for m in measurements:

@@ -1,0 +1,178 @@
+"""The model's adaptive rounds: accounting, choice and the grown tree."""
+
+from __future__ import annotations
+
+import itertools
+import math
+
+import numpy as np
+import pytest
+
+from synthcase.measure._model_adaptive import ROUND_SENSITIVITY
+from synthcase.measure.aggregates import Aggregates
+from synthcase.measure.budget import Accountant, plan_budget
+from synthcase.measure.model import ModelSettings, measure_model
+from synthcase.measure.noise import scale_for_rho
+from synthcase.prepare.table import EncodedTable
+from synthcase.synthesize.model_based import fit_model
+
+COLUMNS = ("A", "B", "C", "D")
+LABELS = (("a0", "a1"), ("b0", "b1"), ("c0", "c1"), ("d0", "d1", "d2"))
+
+
+def xor_table(records: int = 2000, seed: int = 11) -> EncodedTable:
+    """C is A xor B: every pair is independent, the triple is not."""
+    rng = np.random.default_rng(seed)
+    a = rng.integers(0, 2, records)
+    b = rng.integers(0, 2, records)
+    d = rng.integers(0, 3, records)
+    codes = np.stack([a, b, a ^ b, d], axis=1).astype(np.int32)
+    return EncodedTable(COLUMNS, LABELS, codes)
+
+
+def released(table: EncodedTable) -> Aggregates:
+    items = [
+        ([(c, v)], 10)
+        for c, labels in zip(table.columns, table.categories, strict=True)
+        for v in labels
+    ]
+    return Aggregates.from_pairs(items, record_count=table.n_records, columns=COLUMNS)
+
+
+def accountant(epsilon: float = 4.0) -> Accountant:
+    return Accountant(
+        plan_budget(
+            epsilon=epsilon,
+            delta=1e-6,
+            rho_record_count=1e-4,
+            delta_threshold_share=0.5,
+            percentile_share=0.1,
+            sigma_proportions=(1.0,),
+            model_share=0.5,
+        )
+    )
+
+
+def tree_of_pairs(**kwargs: object) -> ModelSettings:
+    return ModelSettings(
+        max_clique_size=2,
+        thicken=False,
+        merge_below=0.0,
+        **kwargs,  # type: ignore[arg-type]
+    )
+
+
+def test_rounds_spend_their_planned_share_and_no_more() -> None:
+    table = xor_table()
+    acc = accountant()
+    rho = acc.plan.rho_model
+    settings = tree_of_pairs(rounds=3, round_share=0.4)
+    result = measure_model(table, released(table), acc, rho=rho, settings=settings)
+    labels = [s.label for s in acc.spends]
+    assert labels[:3] == [
+        "model one-way tables",
+        "model clique selection (3 noisy-max steps)",
+        "model clique tables (3 tables)",
+    ]
+    assert labels[3:] == [
+        f"model round {k} (noisy max and one table)" for k in (1, 2, 3)
+    ]
+    # Each round: a tenth of its share for the noisy max (sensitivity 1),
+    # the rest for one table (L2 sensitivity 1), as OpenDP's maps give them.
+    per_round = 0.4 * rho / 3
+    select_scale = scale_for_rho(ROUND_SENSITIVITY, 0.1 * per_round)
+    table_scale = scale_for_rho(1.0, 0.9 * per_round)
+    expected = (ROUND_SENSITIVITY / select_scale) ** 2 / 2 + 1 / (2 * table_scale**2)
+    for spend in acc.spends[3:]:
+        assert spend.rho == pytest.approx(expected, rel=1e-9)
+    assert acc.spends[2].rho == pytest.approx(0.2 * rho, rel=1e-6)
+    spent = math.fsum(s.rho for s in acc.spends)
+    assert spent <= rho
+    assert spent == pytest.approx(rho, rel=1e-6)
+    assert result.rho == pytest.approx(spent)
+    assert result.rounds == 3
+    assert [t.scale for t in result.extra] == [pytest.approx(table_scale)] * 3
+    acc.check()
+
+
+def test_a_round_finds_the_dependence_no_pair_shows(noise_off: None) -> None:
+    table = xor_table()
+    acc = accountant()
+    settings = tree_of_pairs(rounds=1)
+    result = measure_model(
+        table, released(table), acc, rho=acc.plan.rho_model, settings=settings
+    )
+    # The tree of pairs cannot hold A xor B; the round measures the triple.
+    assert [t.columns for t in result.extra] == [(0, 1, 2)]
+    assert any({0, 1, 2} <= set(c) for c in result.model_cliques)
+    assert result.base_cliques != result.model_cliques
+    model = fit_model(result)
+    inside = next(i for i, c in enumerate(model.cliques) if {0, 1, 2} <= set(c))
+    clique = model.cliques[inside]
+    axes = tuple(k for k, c in enumerate(clique) if c not in (0, 1, 2))
+    fitted = model.marginals[inside].sum(axis=axes) if axes else model.marginals[inside]
+    codes = table.codes.astype(np.int64)
+    true = np.zeros((2, 2, 2))
+    np.add.at(true, (codes[:, 0], codes[:, 1], codes[:, 2]), 1)
+    # The model's cells hold the other cell too; values are 0..1 here.
+    np.testing.assert_allclose(fitted[:2, :2, :2], true / len(codes), atol=0.01)
+    # A xor B: the impossible half of the cube is (nearly) empty.
+    assert fitted[0, 0, 1] + fitted[0, 1, 0] + fitted[1, 0, 0] + fitted[1, 1, 1] < 0.02
+
+
+def test_without_rounds_the_triple_stays_independent(noise_off: None) -> None:
+    table = xor_table()
+    acc = accountant()
+    result = measure_model(
+        table,
+        released(table),
+        acc,
+        rho=acc.plan.rho_model,
+        settings=tree_of_pairs(rounds=0),
+    )
+    assert result.rounds == 0 and result.extra == ()
+    assert result.base_cliques == result.model_cliques
+    model = fit_model(result)
+    # No clique holds A, B and C: the model makes C independent of (A, B),
+    # so the impossible half of the cube gets about half of the records.
+    assert not any({0, 1, 2} <= set(c) for c in model.cliques)
+
+
+def test_round_cells_too_small_measures_no_round(noise_off: None) -> None:
+    table = xor_table()
+    acc = accountant()
+    settings = tree_of_pairs(rounds=2, round_cells=1)
+    result = measure_model(
+        table, released(table), acc, rho=acc.plan.rho_model, settings=settings
+    )
+    assert result.rounds == 0
+    assert not any("round" in s.label for s in acc.spends)
+    assert math.fsum(s.rho for s in acc.spends) < acc.plan.rho_model
+
+
+def test_the_grown_tree_holds_every_measured_table() -> None:
+    table = xor_table()
+    acc = accountant(epsilon=8.0)
+    result = measure_model(
+        table,
+        released(table),
+        acc,
+        rho=acc.plan.rho_model,
+        settings=tree_of_pairs(rounds=4),
+    )
+    for t in (*result.cliques, *result.extra):
+        assert any(set(t.columns) <= set(c) for c in result.model_cliques)
+    for base in result.base_cliques:
+        assert any(set(base) <= set(c) for c in result.model_cliques)
+    for i, (clique, parent) in enumerate(
+        zip(result.model_cliques, result.parents, strict=True)
+    ):
+        assert parent < i
+        expected = tuple(
+            c for c in clique if parent >= 0 and c in result.model_cliques[parent]
+        )
+        assert result.separators[i] == expected
+    structure = result.structure()
+    measured = list(itertools.chain.from_iterable(e["measured"] for e in structure))
+    assert len(measured) == len(result.cliques) + len(result.extra)
+    assert all(len(e["noise_scales"]) == len(e["measured"]) for e in structure)
