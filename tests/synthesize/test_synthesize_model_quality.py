@@ -16,8 +16,9 @@ from synthcase.synthesize.model_based import fit_model, sample_model
 
 COLUMNS = ("PUMA", "AGEP", "SEX", "MSP", "RAC1P", "EDU", "PINCP_DECILE", "DPHY")
 AGE_BINS = BinSpec.parse("AGEP=0,18,30,45,65,100")
-FLOOR = 890.0
-"""Lowest acceptable 3-way score at epsilon 4 (runs score about 917)."""
+FLOOR = 935.0
+"""Lowest acceptable 3-way score at epsilon 4: runs score about 955 (917
+without the adaptive rounds, so losing them fails the guard)."""
 
 
 @pytest.fixture(scope="module")
