@@ -323,12 +323,17 @@ class RoundScores:
         self.codes = codes
         self.sizes = sizes
         self.noise_penalty = noise_penalty
-        self.cache: dict[tuple[int, ...], FloatArray] = {}
+        self.cache: dict[tuple[int, ...], npt.NDArray[np.int32]] = {}
 
-    def true(self, columns: tuple[int, ...]) -> FloatArray:
+    def true(self, columns: tuple[int, ...]) -> npt.NDArray[np.int32]:
+        """Exact table of ``columns`` (sensitive), kept for the next rounds.
+
+        Stored as 32-bit counts: every round scores every candidate, and the
+        cache of all pairs and triples is the rounds' largest memory.
+        """
         if columns not in self.cache:
             table = contingency(self.codes, columns, self.sizes)
-            self.cache[columns] = table.astype(np.float64)
+            self.cache[columns] = table.astype(np.int32)
         return self.cache[columns]
 
     def scores(
