@@ -332,6 +332,16 @@ def statement_from_metadata(metadata: Mapping[str, Any]) -> str:
         record_count=int(metadata["protected_record_count"]),
         synthetic_records=int(metadata.get("synthetic_records") or 0),
         parameters=metadata.get("input", {}),
+        # A model measures every column's one-way table, then its cliques'.
+        model_tables=(
+            len(metadata["columns"])
+            + sum(
+                len(entry.get("measured", []))
+                for entry in metadata.get("model_structure", [])
+            )
+            if metadata.get("mode") == DP_MODEL_MODE
+            else 0
+        ),
     )
 
 

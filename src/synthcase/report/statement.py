@@ -32,6 +32,7 @@ def dp_statement(
     record_count: int,
     synthetic_records: int,
     parameters: Mapping[str, Any],
+    model_tables: int = 0,
 ) -> str:
     """Markdown statement of a differentially private release.
 
@@ -45,14 +46,24 @@ def dp_statement(
         record_count: The protected record count.
         synthetic_records: Number of synthetic records.
         parameters: Declared choices shown as public (bins, null tokens).
+        model_tables: Noisy tables measured for a synthesis model, besides
+            the aggregates (0 when the records come from the aggregates).
     """
+    source = (
+        f"those\n  noisy counts and from {model_tables} noisy tables of column "
+        "combinations\n  measured, from the same budget, for a statistical "
+        "model (their\n  columns are listed in `release.json`)"
+        if model_tables
+        else "those\n  noisy counts"
+    )
     synthetic_text = (
         f"- `synthetic.csv`: {synthetic_records:,} synthetic records built only "
-        "from those\n  noisy counts. They do not describe real people; they "
-        "reproduce the\n  patterns the counts show.\n"
+        f"from {source}. They do not describe real people; they reproduce the\n"
+        "  patterns the counts show.\n"
         if synthetic_records
         else ""
     )
+    counts = "noisy counts and tables" if model_tables else "noisy counts"
     bins = parameters.get("bins") or []
     bin_text = (
         "Numeric columns were grouped into intervals the data steward declared "
@@ -92,7 +103,7 @@ a value held by very few {unit}s is released at all.
 How it works: noise drawn by the OpenDP library was added to every count;
 each {unit} could influence only a bounded number of counts; values and
 combinations whose noisy counts were small were left out. The synthetic
-records were built afterwards from the noisy counts alone, without looking at
+records were built afterwards from the {counts} alone, without looking at
 the sensitive data again, so they carry the same protection. The accounting
 is kept in zero-concentrated differential privacy (rho = {rho:.4g}) and
 converted to (epsilon, delta) with OpenDP's conversion.
