@@ -25,7 +25,9 @@ from rich.text import Text
 
 from synthcase._version import __version__
 from synthcase.cli.config import (
+    MODEL_FLAGS,
     build_dp,
+    build_model,
     build_read,
     build_synthesis,
     load_config,
@@ -43,6 +45,7 @@ from synthcase.cli.evaluation import (
 )
 from synthcase.errors import DataError, ParameterError, SynthcaseError
 from synthcase.k_anonymity import K_MODES, KAnonymitySettings, release_k_anonymous
+from synthcase.measure.model import ModelSettings
 from synthcase.measure.settings import DPSettings
 from synthcase.pipeline import (
     DEFAULT_MODEL_SHARE,
@@ -80,7 +83,7 @@ Force = Annotated[
 ]
 Config = Annotated[
     Path | None,
-    typer.Option("--config", help="TOML file with [read], [dp], [synthesis]."),
+    typer.Option("--config", help="TOML file with [read], [dp], [synthesis], [model]."),
 ]
 Columns = Annotated[
     str | None, typer.Option("--columns", help="Columns to use, comma-separated.")
@@ -278,6 +281,23 @@ ModelShare = Annotated[
         help="DP model modes: share of the budget for the model (default 0.5).",
     ),
 ]
+ModelRounds = Annotated[
+    int | None,
+    typer.Option(
+        "--model-rounds",
+        help="DP model modes: adaptive rounds after the junction tree, each "
+        "measuring the table the model gets most wrong (default 8; 0 turns them "
+        "off, which is faster).",
+    ),
+]
+MaxModelCells = Annotated[
+    int | None,
+    typer.Option(
+        "--max-model-cells",
+        help="DP model modes: refuse, before measuring the model, one that may "
+        "need more cells than this (default 5000000); also caps the rounds.",
+    ),
+]
 ForbidUnlisted = Annotated[
     bool,
     typer.Option(
@@ -410,7 +430,9 @@ def _fit(
 ) -> tuple[Synthesizer, EncodedTable]:
     config = load_config(kw["config"])
     read = build_read(config["read"], **_read_flags(**kw))
-    dp = _dp_settings(config, kw, model_share=_model_share(kw, config["dp"]))
+    share = _model_share(kw, config["dp"])
+    model = _model_settings(kw, config["model"], share)
+    dp = _dp_settings(config, kw, model_share=share)
     synthesis = build_synthesis(
         config["synthesis"],
         records=kw.get("records"),
@@ -428,6 +450,7 @@ def _fit(
         dp,
         synthesis,
         unit=kw.get("unit", "record"),
+        model=model,
         forbid_unlisted=bool(kw.get("forbid_unlisted")),
     )
     table = load_sensitive(source, read)
@@ -440,14 +463,15 @@ def _model_share(kw: dict[str, Any], config: dict[str, Any]) -> float:
     """The model's budget share for the chosen DP mode."""
     mode = kw.get("mode") or "dp"
     given = kw.get("model_share")
+    source = "--model-share"
     if given is None:
         given = config.get("model_share")
+        source = "model_share in the config file's [dp] table"
     if mode == "dp-aggregate-seeded":
         if given:
             raise ParameterError(
-                "--model-share buys a synthesis model, which the "
-                "dp-aggregate-seeded mode does not use; drop it or choose "
-                "--mode dp-model"
+                f"{source} buys a synthesis model, which the dp-aggregate-seeded "
+                f"mode does not use; drop it{_model_fix(kw)}"
             )
         return 0.0
     share = DEFAULT_MODEL_SHARE if given is None else float(given)
@@ -457,6 +481,53 @@ def _model_share(kw: dict[str, Any], config: dict[str, Any]) -> float:
             "--model-share 0.5, or choose --mode dp-aggregate-seeded"
         )
     return share
+
+
+def _model_settings(
+    kw: dict[str, Any], table: dict[str, Any], share: float
+) -> ModelSettings | None:
+    """The model's settings from its flags and the [model] table.
+
+    ``None`` when the run buys no model (``share`` 0); flags or a table given
+    then are refused.
+    """
+    if share == 0:
+        _refuse_model_settings(kw, table, f"the {kw.get('mode')} mode")
+        return None
+    flags = {field: kw.get(_param(flag)) for field, flag in MODEL_FLAGS.items()}
+    return build_model(table, **flags)
+
+
+def _refuse_model_settings(
+    kw: dict[str, Any], table: dict[str, Any], release: str
+) -> None:
+    """Refuse model settings in a run that fits no model: they would do nothing."""
+    for flag in MODEL_FLAGS.values():
+        if kw.get(_param(flag)) is not None:
+            raise ParameterError(
+                f"{flag} sets the synthesis model, which {release} does not fit; "
+                f"drop it{_model_fix(kw)}"
+            )
+    if table:
+        raise ParameterError(
+            f"the config file's [model] table ({', '.join(sorted(table))}) sets the "
+            f"synthesis model, which {release} does not fit; remove the table"
+            f"{_model_fix(kw)}"
+        )
+
+
+def _model_fix(kw: dict[str, Any]) -> str:
+    """How to get a model instead, for the end of an error message."""
+    if kw.get("command") == "aggregate":
+        return ", or use synthcase run, whose default mode fits one"
+    if kw.get("subject_id"):
+        return " (linked releases synthesize from their aggregates)"
+    return " or choose --mode dp-model"
+
+
+def _param(flag: str) -> str:
+    """``--model-rounds`` -> ``model_rounds``, the parameter of the command."""
+    return flag.removeprefix("--").replace("-", "_")
 
 
 def _is_linked(kw: dict[str, Any]) -> bool:
@@ -475,6 +546,7 @@ def _linked_release(
     from synthcase.synthesize.linked import LinkedSynthesisSettings
 
     config = load_config(kw["config"])
+    _refuse_model_settings(kw, config["model"], "a linked release")
     read = build_read(config["read"], **_read_flags(**kw))
     dp = _dp_settings(config, kw, link_bound=kw.get("link_bound"))
     values: list[MultiValue] = []
@@ -512,6 +584,9 @@ def _k_release(
     source: Path, output: Path, force: bool, kw: dict[str, Any]
 ) -> tuple[Release, EncodedTable]:
     config = load_config(kw["config"])
+    # The [model] table is left alone here, as the [dp] table is: one config
+    # file may serve DP and k-anonymity runs. A flag given here is a mistake.
+    _refuse_model_settings(kw, {}, f"the k-anonymity mode {kw['mode']}")
     read = build_read(config["read"], **_read_flags(**kw))
     length = kw.get("reporting_length") or config["dp"].get("reporting_length") or 3
     settings = KAnonymitySettings(
@@ -602,6 +677,8 @@ def run(
     resolution: Resolution = 10,
     mode: Mode = "dp",
     model_share: ModelShare = None,
+    model_rounds: ModelRounds = None,
+    max_model_cells: MaxModelCells = None,
     forbid_unlisted: ForbidUnlisted = False,
     oversampling_ratio: OversamplingRatio = None,
     oversampling_tries: OversamplingTries = None,
@@ -702,6 +779,7 @@ def aggregate(
     """Measure only: write protected aggregates, accounting and statement."""
     kw = dict(locals())
     kw["mode"] = "dp-aggregate-seeded"
+    kw["command"] = "aggregate"
     with _errors():
         synth, _ = _fit(source, output, force, kw)
         release = synth.release(synthesize=False)

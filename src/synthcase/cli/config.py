@@ -4,8 +4,10 @@ Shorthands (``--bin AGEP=0,18,65,120``, ``--thresholds 2:0.1,3:0.5``,
 comma-separated column lists, TOML config files) are accepted only here, at
 the edge, and converted once into the library's frozen settings objects.
 
-A config file is TOML with up to three tables whose keys are the long flag
-names with underscores (``[read]``, ``[dp]``, ``[synthesis]``)::
+A config file is TOML with up to four tables (``[read]``, ``[dp]``,
+``[synthesis]``, ``[model]``). The keys of the first three are the long flag
+names with underscores; those of ``[model]`` are the names of
+:class:`~synthcase.measure.model.ModelSettings` fields::
 
     [read]
     columns = ["AGEP", "SEX", "MSP"]
@@ -16,6 +18,10 @@ names with underscores (``[read]``, ``[dp]``, ``[synthesis]``)::
     [dp]
     epsilon = 4
     reporting_length = 3
+
+    [model]
+    rounds = 0                      # --model-rounds 0
+    max_model_cells = 2000000       # --max-model-cells 2000000
 
 Flags given on the command line win over the file.
 """
@@ -28,6 +34,7 @@ from pathlib import Path
 from typing import Any
 
 from synthcase.errors import ParameterError
+from synthcase.measure.model import ModelSettings
 from synthcase.measure.settings import (
     DPSettings,
     parse_sigma_proportions,
@@ -36,9 +43,29 @@ from synthcase.measure.settings import (
 from synthcase.prepare import BinSpec, ReadOptions, ValueList
 from synthcase.synthesize.aggregate_seeded import SynthesisSettings
 
-__all__ = ["build_dp", "build_read", "build_synthesis", "load_config", "split_list"]
+__all__ = [
+    "MODEL_FLAGS",
+    "build_dp",
+    "build_model",
+    "build_read",
+    "build_synthesis",
+    "load_config",
+    "split_list",
+]
 
-_SECTIONS = {"read", "dp", "synthesis"}
+_SECTIONS = {"read", "dp", "synthesis", "model"}
+
+_MODEL_KEYS = {
+    "rounds",
+    "round_share",
+    "max_model_cells",
+    "max_clique_size",
+    "iterations",
+}
+"""The ModelSettings fields a config file's ``[model]`` table may set."""
+
+MODEL_FLAGS = {"rounds": "--model-rounds", "max_model_cells": "--max-model-cells"}
+"""The ModelSettings fields with a command-line flag, and the flag."""
 
 
 def load_config(path: Path | None) -> dict[str, dict[str, Any]]:
@@ -226,3 +253,76 @@ def build_synthesis(config: Mapping[str, Any], **flags: Any) -> SynthesisSetting
     allowed = {f for f in SynthesisSettings.__dataclass_fields__}
     _check_keys("synthesis", values, allowed)
     return SynthesisSettings(**values)
+
+
+def build_model(config: Mapping[str, Any], **flags: Any) -> ModelSettings:
+    """ModelSettings from the ``[model]`` table and flags.
+
+    Flags are named like the fields they set (``rounds``, ``max_model_cells``)
+    and win over the table. An error names where the value came from: the
+    flag (``--model-rounds``) or the key (``[model] rounds``).
+
+    A cost cap below the model size the adaptive rounds may grow to
+    (``round_cells``) also caps the rounds: the model's cost bound counts
+    ``round_cells`` whenever rounds run, so a lower cap left alone would
+    refuse every run with rounds.
+    """
+    values = _merge(config, flags)
+    _check_keys("model", values, _MODEL_KEYS)
+    sources = {
+        key: MODEL_FLAGS[key] if flags.get(key) is not None else f"[model] {key}"
+        for key in values
+    }
+    defaults = ModelSettings()
+    cap = values.get("max_model_cells")
+    if isinstance(cap, int) and "round_cells" not in values:
+        values["round_cells"] = max(1, min(defaults.round_cells, cap))
+    try:
+        settings = ModelSettings(**values)
+    except ParameterError as err:
+        raise _located(err, values, sources) from None
+    for key, source in sources.items():
+        _check_kind(key, values[key], source)
+    return settings
+
+
+def _check_kind(key: str, value: Any, source: str) -> None:
+    """Refuse a value of a kind ModelSettings' range checks let through.
+
+    TOML's ``true`` is a Python int and ``2.0`` equals 2, so a whole-number
+    setting must be an int and no bool. (A share of true or false is outside
+    (0, 1) and refused there.)
+    """
+    default = getattr(ModelSettings(), key)
+    whole = isinstance(default, int) and not isinstance(default, bool)
+    if whole and (isinstance(value, bool) or not isinstance(value, int)):
+        raise ParameterError(
+            f"{source} is {value!r}; it must be a whole number (no decimal point, "
+            f"no true/false), for example {_example(key, source)}"
+        )
+
+
+def _example(key: str, source: str) -> str:
+    """The default of a model setting, written as its flag or its key."""
+    default = getattr(ModelSettings(), key)
+    return f"{source} {default}" if source.startswith("--") else f"{key} = {default}"
+
+
+def _located(
+    err: ParameterError, values: Mapping[str, Any], sources: Mapping[str, str]
+) -> ParameterError:
+    """ModelSettings' message with the field replaced by its flag or key."""
+    text = str(err)
+    for key in sorted(sources, key=len, reverse=True):
+        if text.startswith(f"{key} is "):
+            if "for example" not in text:
+                text += f", for example {_example(key, sources[key])}"
+            return ParameterError(sources[key] + text[len(key) :])
+    given = ", ".join(
+        f"{sources[k]} {values[k]!r}"
+        if sources[k].startswith("--")
+        else f"{sources[k]} = {values[k]!r}"
+        for k in sorted(values)
+        if k in sources
+    )
+    return ParameterError(f"{text} (given: {given})" if given else text)
