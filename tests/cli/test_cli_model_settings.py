@@ -15,7 +15,7 @@ from typer.testing import CliRunner
 from synthcase.cli import app
 from synthcase.cli.config import build_model
 from synthcase.errors import ParameterError
-from synthcase.measure.model import ModelSettings
+from synthcase.measure.model import ModelSettings, round_limit
 
 runner = CliRunner()
 
@@ -100,7 +100,8 @@ def test_model_table_is_read_and_flags_win(cases: Path, tmp_path: Path) -> None:
     assert model["rounds"] == 1  # the flag over the table's 0
     assert model["round_share"] == 0.2
     assert model["max_model_cells"] == 400_000
-    assert model["round_cells"] == 400_000  # the cap also caps the rounds
+    # The cap also caps the rounds (``round_limit``); round_cells stays.
+    assert model["round_cells"] == 1_000_000
     assert model["max_clique_size"] == 2
     assert model["iterations"] == 120
     assert len(round_spends(meta)) == 1
@@ -108,8 +109,8 @@ def test_model_table_is_read_and_flags_win(cases: Path, tmp_path: Path) -> None:
 
 def test_build_model_defaults_and_cap() -> None:
     assert build_model({}, rounds=None, max_model_cells=None) == ModelSettings()
-    assert build_model({}, max_model_cells=3_000_000).round_cells == 1_000_000
-    assert build_model({"max_model_cells": 5}).round_cells == 5
+    assert round_limit(build_model({}, max_model_cells=3_000_000)) == 1_000_000
+    assert round_limit(build_model({"max_model_cells": 5})) == 5
 
 
 MODEL_ERRORS = [
@@ -135,8 +136,8 @@ MODEL_ERRORS = [
     ([], "round_share = 1.5",
      "[model] round_share is 1.5; it must be in (0, 1), for example 0.3"),
     ([], "max_clique_size = 2.0",
-     "[model] max_clique_size is 2.0; it must be a whole number (no decimal "
-     "point, no true/false), for example max_clique_size = 3"),
+     "[model] max_clique_size is 2.0; it must be 2, 3 or 4, for example "
+     "max_clique_size = 3"),
     ([], "iterations = true",
      "[model] iterations is True; it must be a whole number"),
     ([], "max_clique_size = 5",

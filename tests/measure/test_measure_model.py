@@ -307,6 +307,9 @@ def test_estimate_cost_bounds_the_model() -> None:
     )
     assert grown.cells == 10_000
     assert grown.seconds > cost.seconds
+    # A lower cost cap also caps what the rounds may grow.
+    capped = dataclasses.replace(settings, rounds=4, max_model_cells=3_000)
+    assert estimate_cost([4, 5, 3, 2], capped).cells == 3_000
 
 
 def test_columns_must_match_the_aggregates() -> None:
@@ -353,6 +356,9 @@ def test_unknown_public_domain_column_is_refused() -> None:
             "plus round_share 0.3 is 1; together they must stay below 1",
         ),
         ({"round_cells": 0}, "round_cells is 0"),
+        ({"max_clique_size": 2.0}, "max_clique_size is 2.0; it must be 2, 3 or 4"),
+        ({"iterations": True}, "iterations is True; it must be a whole number"),
+        ({"round_share": 0.7}, "so round_share must be below 0.6 with these"),
         ({"round_iterations": 0}, "round_iterations is 0"),
     ],
 )

@@ -261,11 +261,6 @@ def build_model(config: Mapping[str, Any], **flags: Any) -> ModelSettings:
     Flags are named like the fields they set (``rounds``, ``max_model_cells``)
     and win over the table. An error names where the value came from: the
     flag (``--model-rounds``) or the key (``[model] rounds``).
-
-    A cost cap below the model size the adaptive rounds may grow to
-    (``round_cells``) also caps the rounds: the model's cost bound counts
-    ``round_cells`` whenever rounds run, so a lower cap left alone would
-    refuse every run with rounds.
     """
     values = _merge(config, flags)
     _check_keys("model", values, _MODEL_KEYS)
@@ -273,10 +268,6 @@ def build_model(config: Mapping[str, Any], **flags: Any) -> ModelSettings:
         key: MODEL_FLAGS[key] if flags.get(key) is not None else f"[model] {key}"
         for key in values
     }
-    defaults = ModelSettings()
-    cap = values.get("max_model_cells")
-    if isinstance(cap, int) and "round_cells" not in values:
-        values["round_cells"] = max(1, min(defaults.round_cells, cap))
     try:
         settings = ModelSettings(**values)
     except ParameterError as err:

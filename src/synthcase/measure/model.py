@@ -141,7 +141,8 @@ class ModelSettings:
         round_share: Share (0, 1) of the model's rho for the rounds, when
             ``rounds`` > 0; taken from the cliques' share.
         round_cells: Largest model (cells of all cliques) a round may grow;
-            candidates that would exceed it are not considered.
+            candidates that would exceed it, or ``max_model_cells``, are not
+            considered.
         round_iterations: Most mirror-descent iterations of each round's fit.
     """
 
@@ -183,8 +184,19 @@ class ModelSettings:
                 + (f" plus round_share {self.round_share}" if self.rounds else "")
                 + f" is {together:g}; together they must stay below 1 to leave "
                 "budget for the cliques"
+                + (
+                    f", so round_share must be below "
+                    f"{1.0 - self.one_way_share - self.select_share:g} with these "
+                    "shares"
+                    if self.rounds
+                    else ""
+                )
             )
-        if self.max_clique_size not in (2, 3, 4):
+        if (
+            not isinstance(self.max_clique_size, int)
+            or isinstance(self.max_clique_size, bool)
+            or self.max_clique_size not in (2, 3, 4)
+        ):
             raise ParameterError(
                 f"max_clique_size is {self.max_clique_size!r}; it must be 2, 3 or 4"
             )
@@ -221,7 +233,7 @@ class ModelSettings:
             "round_iterations",
         ):
             value = getattr(self, name)
-            if not isinstance(value, int) or value < 1:
+            if not isinstance(value, int) or isinstance(value, bool) or value < 1:
                 raise ParameterError(
                     f"{name} is {value!r}; it must be a whole number >= 1"
                 )
@@ -337,6 +349,11 @@ class ModelCost:
     bytes: int
 
 
+def round_limit(settings: ModelSettings) -> int:
+    """Most cells the adaptive rounds may grow the model to."""
+    return min(settings.round_cells, settings.max_model_cells)
+
+
 def estimate_cost(
     sizes: tuple[int, ...] | list[int], settings: ModelSettings
 ) -> ModelCost:
@@ -357,7 +374,7 @@ def estimate_cost(
     cells = per_clique * cliques
     iterations = settings.iterations
     if settings.rounds and len(sizes) > 1:
-        cells = max(cells, settings.round_cells)
+        cells = max(cells, round_limit(settings))
         iterations += settings.rounds * settings.round_iterations
     per_iteration = cliques * _SECONDS_PER_CLIQUE + cells * _SECONDS_PER_CELL
     # Fitting keeps a few arrays of the model's size (potentials, marginals,
@@ -483,8 +500,8 @@ def measure_model(
         raise ParameterError(
             f"the model may need {cost.cells:,} cells (about {cost.seconds:.0f} s "
             f"to fit), above max_model_cells {settings.max_model_cells:,}; raise "
-            "max_model_cells, lower max_clique_size or max_clique_cells, bin "
-            "columns more coarsely or use fewer columns"
+            "max_model_cells (--max-model-cells), lower max_clique_size or "
+            "max_clique_cells, bin columns more coarsely or use fewer columns"
         )
     codes = domain_codes(table, domains)
     d = len(sizes)
@@ -664,7 +681,7 @@ def measure_model(
             )
             growth = Growth(structure, model_parents, sizes)
             allowed = [
-                c for c in round_sets if growth.cells_with(c) <= settings.round_cells
+                c for c in round_sets if growth.cells_with(c) <= round_limit(settings)
             ]
             if not allowed:
                 logger.info("model round %d: no candidate fits round_cells", k + 1)
