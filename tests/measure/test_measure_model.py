@@ -169,6 +169,7 @@ def test_measurements_hold_only_protected_tables_and_public_domains() -> None:
         "rounds",
         "base_cliques",
         "base_parents",
+        "start",
         "rho",
     }
     assert result.domains == LABELS

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import math
 
@@ -118,6 +119,12 @@ def test_a_round_finds_the_dependence_no_pair_shows(noise_off: None) -> None:
     np.testing.assert_allclose(fitted[:2, :2, :2], true / len(codes), atol=0.01)
     # A xor B: the impossible half of the cube is (nearly) empty.
     assert fitted[0, 0, 1] + fitted[0, 1, 0] + fitted[1, 0, 0] + fitted[1, 1, 1] < 0.02
+    # Without the last round's model to start from, the fit starts from the
+    # base tree's and reaches the same distribution.
+    again = fit_model(dataclasses.replace(result, start=()))
+    np.testing.assert_allclose(
+        again.marginals[inside], model.marginals[inside], atol=0.01
+    )
 
 
 def test_without_rounds_the_triple_stays_independent(noise_off: None) -> None:
@@ -172,6 +179,12 @@ def test_the_grown_tree_holds_every_measured_table() -> None:
             c for c in clique if parent >= 0 and c in result.model_cliques[parent]
         )
         assert result.separators[i] == expected
+    # The final fit starts from the last round's model, one table per clique.
+    sizes = result.merged_sizes
+    assert [m.shape for m in result.start] == [
+        tuple(sizes[c] for c in clique) for clique in result.model_cliques
+    ]
+    assert all(m.sum() == pytest.approx(1.0) for m in result.start)
     structure = result.structure()
     measured = list(itertools.chain.from_iterable(e["measured"] for e in structure))
     assert len(measured) == len(result.cliques) + len(result.extra)

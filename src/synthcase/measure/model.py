@@ -285,6 +285,9 @@ class ModelMeasurements:
         base_cliques: The junction tree before the rounds grew it (the same
             as ``model_cliques`` without rounds); fitting starts there.
         base_parents: Its parents.
+        start: After rounds, the last round's fitted model on each clique of
+            the final tree (post-processing of the tables before the last
+            one), where the final fit starts; empty without rounds.
         rho: Privacy loss of the measurements (zCDP), as OpenDP reports it.
     """
 
@@ -301,6 +304,7 @@ class ModelMeasurements:
     rounds: int = 0
     base_cliques: tuple[tuple[int, ...], ...] = ()
     base_parents: tuple[int, ...] = ()
+    start: tuple[FloatArray, ...] = ()
     rho: float = 0.0
 
     @property
@@ -660,13 +664,13 @@ def measure_model(
     model_parents = tuple(parents)
     base_cliques, base_parents = tuple(model_cliques), model_parents
     measured_rounds = 0
+    start: list[FloatArray] | None = None
     if rounds:
         scorer = RoundScores(codes, sizes, settings.noise_penalty)
         # Rounds measure pairs and triples whatever the tree's clique limit:
         # a triple the tree cannot hold is what they are for.
         round_sets = candidate_sets(sizes, 3, settings.max_clique_cells)
         structure = tuple(model_cliques)
-        start: list[FloatArray] | None = None
         for k in range(rounds):
             progress("measuring model: adaptive rounds", k / rounds)
             inputs, total = fit_inputs(
@@ -745,5 +749,6 @@ def measure_model(
         rounds=measured_rounds,
         base_cliques=base_cliques,
         base_parents=base_parents,
+        start=tuple(start) if measured_rounds and start is not None else (),
         rho=total_spent,
     )

@@ -118,11 +118,12 @@ def fit_model(
             "max_model_cells or measure with a smaller max_clique_size"
         )
     measured = [*measurements.cliques, *measurements.extra]
-    start = None
-    if measurements.rounds:
-        # Fit the tree before the rounds first, then start the whole fit from
-        # it: the grown tree holds that distribution exactly, and it is a far
-        # better start than spreading tables over the large grown cliques.
+    start = list(measurements.start) or None
+    if measurements.rounds and start is None:
+        # Without the last round's fit to start from, fit the tree before the
+        # rounds first and start from it: the grown tree holds that
+        # distribution exactly, a far better start than spreading tables
+        # over the large grown cliques.
         base = measured[: len(measured) - measurements.rounds]
         base_tables, base_total = fit_inputs(
             measurements.one_way,
