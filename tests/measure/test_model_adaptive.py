@@ -9,6 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from synthcase.measure import _model_adaptive as adaptive
 from synthcase.measure._model_adaptive import FittedTree, candidate_sets, grow
 from synthcase.measure._model_tree import Tree, calibrate
 
@@ -72,6 +73,25 @@ def test_marginal_of_any_set_matches_the_full_distribution(seed: int) -> None:
             others = tuple(c for c in range(7) if c not in columns)
             expected = joint.sum(axis=others)
             np.testing.assert_allclose(fitted.marginal(columns), expected, atol=1e-12)
+
+
+def test_a_query_too_large_for_one_message_is_sliced_by_values(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    rng = np.random.default_rng(8)
+    sizes = tuple(int(x) for x in rng.integers(2, 5, 8))
+    cliques, parents = _random_tree(rng, 8)
+    tree = Tree(cliques, parents, sizes)
+    theta = [rng.normal(size=tree.shape(i)) for i in range(len(cliques))]
+    fitted = FittedTree(cliques, parents, calibrate(tree, theta))
+    joint = _joint(cliques, theta, sizes)
+    # Every message of more than 4 cells must be sliced.
+    monkeypatch.setattr(adaptive, "MESSAGE_CELLS", 4)
+    for columns in itertools.combinations(range(8), 3):
+        others = tuple(c for c in range(8) if c not in columns)
+        np.testing.assert_allclose(
+            fitted.marginal(columns), joint.sum(axis=others), atol=1e-12
+        )
 
 
 def test_calibrate_matches_the_full_distribution() -> None:

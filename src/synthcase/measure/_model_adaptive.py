@@ -18,6 +18,7 @@ from __future__ import annotations
 import itertools
 import math
 from collections import deque
+from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
@@ -28,6 +29,10 @@ from synthcase.measure._model_structure import contingency
 __all__ = ["FittedTree", "Growth", "RoundScores", "candidate_sets", "grow"]
 
 FloatArray = npt.NDArray[np.float64]
+
+MESSAGE_CELLS = 2_000_000
+"""Largest message (cells) a marginal query builds at once: 16 MB of floats;
+beyond it the query is split by the values of one column."""
 
 ROUND_SENSITIVITY = 1.0
 """L-infinity sensitivity of a round's scores: ``||x_r - n p_r||_1`` with the
@@ -100,6 +105,9 @@ class FittedTree:
         self.parents = parents
         self.marginals = marginals
         self.conditionals: list[FloatArray] = []
+        self.size: dict[int, int] = {}
+        for clique, table in zip(cliques, marginals, strict=True):
+            self.size.update(zip(clique, table.shape, strict=True))
         for i, clique in enumerate(cliques):
             table = marginals[i]
             p = parents[i]
@@ -117,18 +125,43 @@ class FittedTree:
         marginal times every other clique's conditional given its separator
         is the model's distribution of the subtree's columns; the other
         columns are summed out from the leaves up, each message keeping its
-        separator and the wanted columns.
+        separator and the wanted columns. When a message would exceed
+        :data:`MESSAGE_CELLS` cells (wanted columns carried through a large
+        clique), the marginal is computed one value of its largest column at
+        a time, which bounds the memory.
         """
+        return self._sliced(columns, {})
+
+    def _sliced(self, columns: tuple[int, ...], fixed: dict[int, int]) -> FloatArray:
+        free = [c for c in columns if c not in fixed]
+        try:
+            return self._contract(columns, fixed, limit=bool(free))
+        except _TooLarge:
+            pass
+        split = max(free, key=lambda c: self.size[c])
+        parts = [
+            self._sliced(columns, {**fixed, split: value})
+            for value in range(self.size[split])
+        ]
+        return np.stack(parts, axis=sorted(free).index(split))
+
+    def _contract(
+        self, columns: tuple[int, ...], fixed: dict[int, int], *, limit: bool
+    ) -> FloatArray:
+        """The marginal of the free ``columns`` with ``fixed`` columns held."""
         nodes = steiner(self.cliques, self.parents, columns)
         top = nodes[0]
-        wanted = set(columns)
+        wanted = {c for c in columns if c not in fixed}
         messages: dict[int, tuple[FloatArray, list[int]]] = {}
         for i in reversed(nodes):
-            clique = list(self.cliques[i])
             table = self.marginals[i] if i == top else self.conditionals[i]
+            clique = list(self.cliques[i])
+            if any(c in fixed for c in clique):
+                table = table[tuple(fixed.get(c, slice(None)) for c in clique)]
+                clique = [c for c in clique if c not in fixed]
             incoming = [messages.pop(k) for k in list(messages) if self.parents[k] == i]
             if i == top:
-                keep = set(columns)
+                keep = set(wanted)
             else:
                 above = set(self.cliques[self.parents[i]])
                 held = set(clique).union(*(set(kept) for _, kept in incoming))
@@ -142,6 +175,8 @@ class FittedTree:
                     message, kept = incoming[step - 1]
                     together = labels + [c for c in kept if c not in labels]
                     out = [c for c in together if c in later]
+                    if limit and _cells(tuple(out), self.size) > MESSAGE_CELLS:
+                        raise _TooLarge
                     factor = _einsum(factor, labels, message, kept, out)
                     labels = out
                 else:
@@ -152,6 +187,10 @@ class FittedTree:
             order = sorted(labels)
             messages[i] = (_einsum(factor, labels, order), order)
         return np.asarray(messages[top][0], dtype=np.float64)
+
+
+class _TooLarge(Exception):
+    """A message would exceed :data:`MESSAGE_CELLS`; slice and retry."""
 
 
 class Growth:
@@ -265,7 +304,7 @@ def _einsum(*operands: Any) -> FloatArray:
     return np.asarray(np.einsum(*operands), dtype=np.float64)
 
 
-def _cells(clique: tuple[int, ...], sizes: tuple[int, ...]) -> int:
+def _cells(clique: tuple[int, ...], sizes: tuple[int, ...] | Mapping[int, int]) -> int:
     return math.prod(sizes[c] for c in clique)
 
 
