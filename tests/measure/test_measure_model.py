@@ -151,6 +151,21 @@ def test_thickening_keeps_a_junction_tree(noise_off: None) -> None:
         assert any(set(t.columns) <= set(c) for c in result.model_cliques)
 
 
+def test_thickening_keeps_every_clique_within_the_cell_limit(
+    noise_off: None,
+) -> None:
+    # B has 3 values plus other: a triangle through it has 4 * 3 * 3 = 36
+    # cells or more, above the limit of 30, so no triangle is made.
+    settings = ModelSettings(
+        max_clique_size=2, thicken=True, max_clique_cells=30, rounds=0
+    )
+    result, _ = measure(make_table(), settings)
+    sizes = result.merged_sizes
+    for clique in result.model_cliques:
+        assert math.prod(sizes[c] for c in clique) <= 30
+    assert len(result.extra) < 2
+
+
 def test_measurements_hold_only_protected_tables_and_public_domains() -> None:
     table = make_table()
     result, _ = measure(table)

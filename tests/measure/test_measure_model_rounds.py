@@ -9,6 +9,7 @@ import math
 import numpy as np
 import pytest
 
+from synthcase.measure import _model_adaptive as adaptive
 from synthcase.measure._model_adaptive import ROUND_SENSITIVITY
 from synthcase.measure.aggregates import Aggregates
 from synthcase.measure.budget import Accountant, plan_budget
@@ -145,16 +146,63 @@ def test_without_rounds_the_triple_stays_independent(noise_off: None) -> None:
     assert not any({0, 1, 2} <= set(c) for c in model.cliques)
 
 
-def test_round_cells_too_small_measures_no_round(noise_off: None) -> None:
+def test_a_model_at_its_cell_limit_still_spends_its_rounds(noise_off: None) -> None:
     table = xor_table()
     acc = accountant()
     settings = tree_of_pairs(rounds=2, round_cells=1)
     result = measure_model(
         table, released(table), acc, rho=acc.plan.rho_model, settings=settings
     )
-    assert result.rounds == 0
-    assert not any("round" in s.label for s in acc.spends)
-    assert math.fsum(s.rho for s in acc.spends) < acc.plan.rho_model
+    # No set may grow the model, but sets a clique holds add nothing: the
+    # rounds measure those again and the budget is spent as planned.
+    assert result.rounds == 2
+    assert result.model_cliques == result.base_cliques
+    for t in result.extra:
+        assert any(set(t.columns) <= set(c) for c in result.base_cliques)
+    assert math.fsum(s.rho for s in acc.spends) == pytest.approx(
+        acc.plan.rho_model, rel=1e-6
+    )
+
+
+def test_more_than_52_columns_are_measured(noise_off: None) -> None:
+    # einsum takes axis labels below 52 only; column numbers go beyond.
+    rng = np.random.default_rng(4)
+    columns = tuple(f"c{j}" for j in range(56))
+    labels = tuple(("0", "1") for _ in columns)
+    codes = rng.integers(0, 2, (300, 56)).astype(np.int32)
+    codes[:, 55] = codes[:, 0] ^ codes[:, 54]
+    table = EncodedTable(columns, labels, codes)
+    items = [([(c, v)], 10) for c in columns for v in ("0", "1")]
+    aggregates = Aggregates.from_pairs(items, record_count=300, columns=columns)
+    acc = accountant(epsilon=8.0)
+    result = measure_model(
+        table,
+        aggregates,
+        acc,
+        rho=acc.plan.rho_model,
+        settings=tree_of_pairs(rounds=1),
+    )
+    assert result.rounds == 1
+    assert fit_model(result).cells > 0
+
+
+def test_the_kept_tables_may_be_recounted_without_changing_a_round(
+    noise_off: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    table = xor_table()
+    picks = []
+    for cache in (adaptive.CACHE_BYTES, 0):
+        monkeypatch.setattr(adaptive, "CACHE_BYTES", cache)
+        acc = accountant()
+        result = measure_model(
+            table,
+            released(table),
+            acc,
+            rho=acc.plan.rho_model,
+            settings=tree_of_pairs(rounds=3),
+        )
+        picks.append([t.columns for t in result.extra])
+    assert picks[0] == picks[1]
 
 
 def test_the_grown_tree_holds_every_measured_table() -> None:

@@ -61,6 +61,8 @@ import numpy.typing as npt
 
 from synthcase.errors import BudgetError, DataError, ParameterError
 from synthcase.measure._model_adaptive import (
+    CACHE_BYTES,
+    MESSAGE_CELLS,
     ROUND_SENSITIVITY,
     FittedTree,
     Growth,
@@ -100,6 +102,9 @@ _SECONDS_PER_CLIQUE = 1e-4
 _SECONDS_PER_CELL = 1e-7
 """Fitting time per clique and per cell of one iteration on one core; measured
 on the NIST excerpts (about half of this on an idle machine)."""
+_SECONDS_PER_CANDIDATE = 3e-4
+"""Time to score one pair or triple in one round (the NIST excerpts: 2,300
+candidates in about 0.7 s under load)."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -377,16 +382,24 @@ def estimate_cost(
     cliques = max(len(sizes) - 1, 1)
     cells = per_clique * cliques
     iterations = settings.iterations
+    scoring = 0.0
+    cache = 0
     if settings.rounds and len(sizes) > 1:
         cells = max(cells, round_limit(settings))
         iterations += settings.rounds * settings.round_iterations
+        # Every round scores every pair and triple of columns.
+        d = len(sizes)
+        candidates = d * (d - 1) // 2 + d * (d - 1) * (d - 2) // 6
+        scoring = settings.rounds * candidates * _SECONDS_PER_CANDIDATE
+        cache = CACHE_BYTES + MESSAGE_CELLS * 8
     per_iteration = cliques * _SECONDS_PER_CLIQUE + cells * _SECONDS_PER_CELL
     # Fitting keeps a few arrays of the model's size (potentials, marginals,
-    # messages, gradients) in float64.
+    # messages, gradients) in float64; rounds add their cache of true tables
+    # and a query's largest message.
     return ModelCost(
         cells=cells,
-        seconds=iterations * per_iteration,
-        bytes=cells * 8 * 8,
+        seconds=iterations * per_iteration + scoring,
+        bytes=cells * 8 * 8 + cache,
     )
 
 
@@ -609,7 +622,7 @@ def measure_model(
 
     # Thickening: a public decision from the structure and noisy totals.
     model_cliques, extra_pairs, model_separators = thicken_pairs(
-        chosen, separators, parents
+        chosen, separators, parents, sizes, settings.max_clique_cells
     )
     tables = chosen + [p for _, p in extra_pairs]
     thick_scale = (
@@ -684,9 +697,11 @@ def measure_model(
                 start=start,
             )
             growth = Growth(structure, model_parents, sizes)
-            allowed = [
-                c for c in round_sets if growth.cells_with(c) <= round_limit(settings)
-            ]
+            # A set a clique already holds adds no cells and is always
+            # allowed, so the rounds spend their budget even on a model
+            # already at the limit (a public decision: structure only).
+            limit = max(round_limit(settings), growth.total)
+            allowed = [c for c in round_sets if growth.cells_with(c) <= limit]
             if not allowed:
                 logger.info("model round %d: no candidate fits round_cells", k + 1)
                 break
