@@ -53,7 +53,7 @@ import numpy.typing as npt
 import pandas as pd
 
 from synthcase._version import __version__
-from synthcase.errors import BudgetError, ParameterError
+from synthcase.errors import BudgetError, DataError, ParameterError
 from synthcase.measure.aggregates import Aggregates
 from synthcase.measure.budget import check_within, record_count_rho
 from synthcase.measure.marginals import (
@@ -94,6 +94,7 @@ from synthcase.synthesize.linked import (
     LinkedSynthesisSettings,
     NoiseProfile,
     ProtectedLinked,
+    measured_columns,
     subject_records,
     synthesize_linked,
 )
@@ -104,9 +105,11 @@ __all__ = [
     "LinkedMeasurement",
     "LinkedRelease",
     "LinkedSettings",
+    "load_protected_linked",
     "measure_linked",
     "plan_linked_budget",
     "release_linked",
+    "resynthesize_linked",
     "run_linked",
 ]
 
@@ -486,6 +489,7 @@ class LinkedMeasurement:
             ],
             "link_bound": self.link_bound,
             "link_bins": list(self.schema.link_bins.labels()),
+            "link_bin_edges": list(self.schema.link_bins.edges),
             "protected_links_per_subject": dict(
                 zip(self.schema.link_bins.labels(), self.links_histogram, strict=True)
             ),
@@ -923,6 +927,265 @@ def run_linked(
     )
 
 
+def load_protected_linked(
+    folder: str | os.PathLike[str],
+    metadata: Mapping[str, Any],
+    schema: LinkedSchema,
+) -> ProtectedLinked:
+    """Read back what linked synthesis needs from a linked release folder.
+
+    Reads ``aggregates.tsv``, ``link_aggregates.tsv`` and the protected
+    figures of ``release.json`` (its ``metadata``): the protected links per
+    subject, the estimated subject count (an inverse-variance mean of
+    protected counts) and each aggregates' public noise scales and
+    thresholds. Post-processing only: everything read was released under
+    the release's guarantee; no sensitive data is read and no noise is
+    drawn.
+
+    Args:
+        folder: The release folder.
+        metadata: Its ``release.json``.
+        schema: The public layout, rebuilt from ``release.json``.
+
+    Raises:
+        DataError: When a file is missing or does not match ``release.json``.
+    """
+    folder = Path(folder)
+    privacy = _mapping(metadata.get("privacy"), "privacy")
+    subjects = _read_part(
+        folder / "aggregates.tsv",
+        list(metadata.get("columns") or ()),
+        metadata.get("reporting_length"),
+        metadata.get("protected_record_count"),
+        _released_of(metadata, "subjects"),
+    )
+    links: Aggregates | None = None
+    link_part = privacy.get("link_aggregates")
+    path = folder / LINK_AGGREGATES_FILE
+    if link_part is None:
+        if path.exists():
+            raise DataError(
+                f"{str(path)!r} is present, but release.json records no link "
+                "aggregates; the folder mixes files of two releases: restore "
+                "the folder as synthcase run wrote it"
+            )
+    else:
+        link_part = _mapping(link_part, "privacy.link_aggregates")
+        if not path.is_file():
+            raise DataError(
+                f"{str(path)!r} is missing; release.json records link aggregates, "
+                "and the synthetic links are drawn from them: restore the file "
+                "from the release folder synthcase run wrote"
+            )
+        links = _read_part(
+            path,
+            _link_columns(path, metadata, schema),
+            len(link_part.get("lengths") or ()) or None,
+            privacy.get("protected_link_count"),
+            _released_of(metadata, "links"),
+        )
+    labels = schema.link_bins.labels()
+    histogram = privacy.get("protected_links_per_subject")
+    if not isinstance(histogram, Mapping) or list(histogram) != list(labels):
+        raise DataError(
+            "release.json's privacy.protected_links_per_subject does not list "
+            f"the link bins {list(labels)}; restore release.json from the "
+            "release folder synthcase run wrote"
+        )
+    return ProtectedLinked(
+        schema=schema,
+        subjects=subjects,
+        links=links,
+        links_histogram=tuple(int(histogram[label]) for label in labels),
+        subject_count=int(privacy.get("estimated_subject_count") or 0),
+        subject_noise=_profile_from_privacy(
+            privacy.get("subject_aggregates"), "privacy.subject_aggregates"
+        ),
+        link_noise=NoiseProfile()
+        if link_part is None
+        else _profile_from_privacy(link_part, "privacy.link_aggregates"),
+    )
+
+
+def _mapping(value: Any, name: str) -> Mapping[str, Any]:
+    if not isinstance(value, Mapping):
+        raise DataError(
+            f"release.json has no {name} table; pass a linked release folder "
+            "written by synthcase run"
+        )
+    return value
+
+
+def _released_of(metadata: Mapping[str, Any], part: str) -> Mapping[str, Any] | None:
+    released = metadata.get("released_combinations")
+    found = released.get(part) if isinstance(released, Mapping) else None
+    return found if isinstance(found, Mapping) else None
+
+
+def _read_part(
+    path: Path,
+    columns: list[str],
+    reporting_length: Any,
+    record_count: Any,
+    released: Mapping[str, Any] | None,
+) -> Aggregates:
+    """One aggregates file, checked against the figures ``release.json`` holds."""
+    fix = (
+        "restore it from the release folder synthcase run wrote with this release.json"
+    )
+    try:
+        aggregates = Aggregates.read_tsv(
+            path,
+            columns=columns or None,
+            reporting_length=None
+            if reporting_length is None
+            else int(reporting_length),
+        )
+    except DataError as err:
+        raise DataError(f"{err}; {fix}") from None
+    counts = {str(k): int(c.size) for k, c in enumerate(aggregates.counts, start=1)}
+    if record_count is not None and aggregates.record_count != int(record_count):
+        raise DataError(
+            f"{str(path)!r} holds the protected count {aggregates.record_count}, "
+            f"release.json says {record_count}; {fix}"
+        )
+    if released is not None and counts != {str(k): int(v) for k, v in released.items()}:
+        raise DataError(
+            f"{str(path)!r} holds {counts} combinations by length, release.json "
+            f"says {dict(released)}; {fix}"
+        )
+    return aggregates
+
+
+def _link_columns(
+    path: Path, metadata: Mapping[str, Any], schema: LinkedSchema
+) -> list[str]:
+    """The columns of the link aggregates in the order they were measured.
+
+    The subject's columns come first (the number of links only when the
+    link aggregates counted it), then the link columns. A presence column
+    is kept only when the file holds it: the release dropped those whose
+    values it did not release.
+    """
+    linked = (metadata.get("parameters") or {}).get("linked") or {}
+    counted = bool(linked.get("links_in_link_table"))
+    subject = [
+        c for c in metadata.get("columns") or () if c != schema.links_column or counted
+    ]
+    link = measured_columns(schema, schema.link_columns)
+    try:
+        found = Aggregates.read_tsv(path).columns
+    except DataError as err:
+        raise DataError(
+            f"{err}; restore {LINK_AGGREGATES_FILE} from the release folder "
+            "synthcase run wrote"
+        ) from None
+    multi = {column for column, _ in schema.delimiters}
+    presence = {p for p, _, _ in schema.presence}
+
+    def is_presence(name: str) -> bool:
+        return name in presence or any(name.startswith(f"{c}[") for c in multi)
+
+    expected = set(subject) | set(link)
+    for name in found:
+        if name not in expected and not is_presence(name):
+            raise DataError(
+                f"{str(path)!r} counts the column {name!r}, which release.json "
+                "does not list; restore the file from the release folder "
+                "synthcase run wrote with this release.json"
+            )
+    extra = [c for c in found if c not in expected]
+    return [c for c in [*subject, *extra, *link] if not is_presence(c) or c in found]
+
+
+def _profile_from_privacy(part: Any, name: str) -> NoiseProfile:
+    """The public noise facts of one aggregates, from its ``release.json`` table.
+
+    Mirrors :func:`_noise_profile`: the same noise scales, thresholds and
+    record count spend, read from the released accounting.
+    """
+    part = _mapping(part, name)
+    bound = part.get("link_bound")
+    label, sensitivity = "record count", 1.0
+    if bound is not None:
+        label, sensitivity = "link count", float(bound)
+    try:
+        rho = sum(float(s["rho"]) for s in part["spends"] if s["mechanism"] == label)
+        lengths = list(part["lengths"])
+        scales = tuple(float(r["noise_scale"]) for r in lengths)
+        thresholds = tuple(float(r["threshold"]) for r in lengths)
+    except (KeyError, TypeError, ValueError) as error:
+        raise DataError(
+            f"release.json's {name} lacks {error}; restore release.json from "
+            "the release folder synthcase run wrote"
+        ) from None
+    return NoiseProfile(
+        scales=scales,
+        thresholds=thresholds,
+        record_scale=scale_for_rho(sensitivity, rho) if rho > 0 else 0.0,
+    )
+
+
+def resynthesize_linked(
+    protected: ProtectedLinked,
+    metadata: Mapping[str, Any],
+    synthesis: LinkedSynthesisSettings | None = None,
+    *,
+    progress: Progress = no_progress,
+) -> LinkedRelease:
+    """A new linked release drawn from an earlier release's protected counts.
+
+    Post-processing only: ``protected`` (:func:`load_protected_linked`) holds
+    released counts and public noise facts, nothing here reads the
+    sensitive data or draws privacy noise, so the new synthetic links carry
+    the earlier release's ``(epsilon, delta)`` guarantee and its
+    accounting is copied unchanged: no new budget is spent.
+
+    Args:
+        protected: What the earlier release published.
+        metadata: The earlier release's ``release.json``.
+        synthesis: Number of subjects and seed of the new draw.
+        progress: Called with the stage and the fraction done.
+    """
+    synthesis = synthesis or LinkedSynthesisSettings()
+    schema = protected.schema
+    synthetic = synthesize_linked(protected, synthesis, progress=progress)
+    subjects = int(synthetic[schema.subject_id].nunique())
+    meta = dict(metadata)
+    meta["resynthesis"] = {
+        "release_created": metadata.get("created"),
+        "release_tool": metadata.get("tool"),
+        "note": "drawn again from this release's protected counts; "
+        "post-processing, no new privacy loss",
+    }
+    meta["tool"] = {"name": "synthcase", "version": __version__}
+    meta["created"] = datetime.now(UTC).isoformat(timespec="seconds")
+    meta["synthetic_records"] = len(synthetic)
+    meta["synthetic_subjects"] = subjects
+    parameters = dict(meta.get("parameters") or {})
+    parameters["synthesis"] = _plain(dataclasses.replace(synthesis, subjects=subjects))
+    meta["parameters"] = parameters
+    privacy = meta["privacy"]
+    linked = parameters.get("linked") or {}
+    levels = privacy.get("levels")
+    statement = _statement(
+        str(privacy.get("unit") or linked.get("unit") or "subject"),
+        schema,
+        declared=levels == "declared" or levels is None,
+        bound=privacy.get("link_bound"),
+        metadata=meta,
+    )
+    return LinkedRelease(
+        DP_LINKED_MODE,
+        protected.subjects,
+        synthetic,
+        meta,
+        statement,
+        link_aggregates=protected.links,
+        schema=schema,
+    )
+
+
 def linked_metadata(
     measurement: LinkedMeasurement,
     synthesis: LinkedSynthesisSettings,
@@ -979,8 +1242,23 @@ def linked_statement(
     measurement: LinkedMeasurement, metadata: Mapping[str, Any]
 ) -> str:
     """``PRIVACY.md`` of a linked release."""
-    unit = measurement.unit
-    schema = measurement.schema
+    return _statement(
+        measurement.unit,
+        measurement.schema,
+        declared=measurement.levels is None,
+        bound=measurement.link_bound,
+        metadata=metadata,
+    )
+
+
+def _statement(
+    unit: str,
+    schema: LinkedSchema,
+    *,
+    declared: bool,
+    bound: int | None,
+    metadata: Mapping[str, Any],
+) -> str:
     privacy = metadata["privacy"]
     base = dp_statement(
         epsilon=privacy["epsilon"],
@@ -995,11 +1273,10 @@ def linked_statement(
     )
     levels = (
         "were declared by the data steward"
-        if measurement.levels is None
+        if declared
         else "were decided from noisy counts of the "
         f"{unit}s whose rows differ, a step included in the accounting above"
     )
-    bound = measurement.link_bound
     links = (
         f"- `{LINK_AGGREGATES_FILE}`: counts of links, each {unit} contributing "
         f"at most {bound} link(s) chosen at random, over the {unit}'s columns, "
@@ -1028,8 +1305,21 @@ adding or removing one {unit} and every row they have.
   values.
 
 Which columns describe the {unit} and which the link {levels}.
-"""
+{_resynthesis_note(metadata)}"""
     )
+
+
+def _resynthesis_note(metadata: Mapping[str, Any]) -> str:
+    """A paragraph saying the records were drawn again from a release's counts."""
+    origin = metadata.get("resynthesis")
+    if not isinstance(origin, Mapping):
+        return ""
+    return f"""
+These synthetic records were drawn again from the protected counts of the
+release created {origin.get("release_created", "earlier")}, without reading
+the sensitive data and without new noise: post-processing, so the privacy
+accounting above is that release's, unchanged, and no new budget was spent.
+"""
 
 
 def _released(aggregates: Aggregates) -> dict[str, int]:

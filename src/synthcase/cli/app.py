@@ -37,6 +37,7 @@ from synthcase.cli.evaluation import (
     check_evaluation_folder,
     default_evaluation_folder,
     is_linked_release,
+    linked_schema_from_release,
     load_linked_sensitive,
     load_release,
     read_options_from_release,
@@ -799,9 +800,26 @@ def generate(
     use_synthetic_counts: SyntheticCounts = None,
     weight_percentile: WeightPercentile = None,
 ) -> None:
-    """Synthesize records from a protected aggregates file (post-processing)."""
+    """Synthesize records from a protected aggregates file (post-processing).
+
+    A linked release folder gives linked records: synthetic subjects with
+    several rows each, drawn from its subject and link aggregates. Either
+    way only protected counts and public settings are read, never the
+    sensitive data, and no noise is drawn: the new records carry the
+    release's guarantee and its accounting is copied, no budget spent.
+    """
     with _errors():
         protected, metadata = load_release_aggregates(aggregates)
+        if is_linked_release(metadata):
+            flags = {
+                "--use-synthetic-counts": use_synthetic_counts,
+                "--weight-percentile": weight_percentile,
+            }
+            release = _generate_linked(
+                aggregates, metadata, output, force, records, seed, flags
+            )
+            _summary(release, release.save(output, force=force))
+            return
         synthesis = build_synthesis(
             {},
             records=records,
@@ -816,6 +834,37 @@ def generate(
             )
         folder = release.save(output, force=force)
         _summary(release, folder)
+
+
+def _generate_linked(
+    source: Path,
+    metadata: dict[str, Any],
+    output: Path,
+    force: bool,
+    records: int | None,
+    seed: int | None,
+    flags: dict[str, Any],
+) -> Release:
+    """Linked records drawn again from a linked release folder's protected counts."""
+    from synthcase.linked import load_protected_linked, resynthesize_linked
+    from synthcase.synthesize.linked import LinkedSynthesisSettings
+
+    given = [flag for flag, value in flags.items() if value is not None]
+    if given:
+        raise ParameterError(
+            f"{', '.join(given)} applies to flat releases only; a linked release "
+            "draws its subjects and links from their protected distributions, "
+            "so leave it out"
+        )
+    folder = source if source.is_dir() else source.parent
+    protected = load_protected_linked(
+        folder, metadata, linked_schema_from_release(metadata)
+    )
+    synthesis = LinkedSynthesisSettings(subjects=records, seed=seed)
+    # The release folder read here must survive: refuse to write over it.
+    check_output_folder(output, force=force, inputs=[folder])
+    with _progress() as progress:
+        return resynthesize_linked(protected, metadata, synthesis, progress=progress)
 
 
 @app.command(name="evaluate")

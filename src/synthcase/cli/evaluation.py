@@ -21,7 +21,7 @@ from typing import Any
 
 import pandas as pd
 
-from synthcase.errors import DataError, OutputError
+from synthcase.errors import DataError, OutputError, ParameterError
 from synthcase.evaluate import (
     evaluate_linked_release,
     evaluate_release,
@@ -300,6 +300,30 @@ def link_bins_from_labels(labels: list[str]) -> LinkBins:
     return LinkBins((*starts, starts[-1] + 1))
 
 
+def _link_bins(privacy: Mapping[str, Any]) -> LinkBins:
+    """The declared bins of links, with their recorded edges when present.
+
+    The edges (``link_bin_edges``) also give the most links synthesized in
+    the open last bin; a release.json that only lists the labels gets the
+    bins of :func:`link_bins_from_labels`.
+    """
+    labels = list(privacy["link_bins"])
+    edges = privacy.get("link_bin_edges")
+    if edges is None:
+        return link_bins_from_labels(labels)
+    try:
+        bins = LinkBins(tuple(edges))
+    except (ParameterError, TypeError):
+        bins = None
+    if bins is None or list(bins.labels()) != labels:
+        raise DataError(
+            f"release.json lists the link bin edges {edges}, which do not give "
+            f"its link bins {labels}; restore release.json from the release "
+            "folder synthcase wrote"
+        )
+    return bins
+
+
 def linked_schema_from_release(metadata: Mapping[str, Any]) -> LinkedSchema:
     """The public layout of a linked release, from its ``release.json``."""
     try:
@@ -317,7 +341,7 @@ def linked_schema_from_release(metadata: Mapping[str, Any]) -> LinkedSchema:
                 for m in multi_value
                 for value in m.get("released_values") or ()
             ),
-            link_bins=link_bins_from_labels(list(privacy["link_bins"])),
+            link_bins=_link_bins(privacy),
             links_column=links_column_name(input_columns),
         )
     except (KeyError, TypeError) as error:

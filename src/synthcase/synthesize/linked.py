@@ -64,6 +64,7 @@ __all__ = [
     "NoiseProfile",
     "ProtectedLinked",
     "estimated_table",
+    "measured_columns",
     "subject_layout",
     "subject_records",
     "synthesize_linked",
@@ -709,6 +710,15 @@ def _measured(schema: LinkedSchema, inputs: Sequence[str]) -> list[str]:
         else:
             result.append(column)
     return result
+
+
+def measured_columns(schema: LinkedSchema, inputs: Sequence[str]) -> list[str]:
+    """The measured columns of some input columns, in the order they are drawn.
+
+    A multi-value column gives its released presence columns, every other
+    column itself.
+    """
+    return _measured(schema, inputs)
 
 
 def _input_layout(
