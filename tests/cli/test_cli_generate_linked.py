@@ -201,3 +201,16 @@ def test_a_flat_release_still_generates_one_row_per_record(tmp_path: Path) -> No
     meta = json.loads((out / "release.json").read_text(encoding="utf-8"))
     assert meta["mode"] == "dp-aggregate-seeded"
     assert "resynthesis" not in meta
+
+
+def test_a_linked_folder_is_replaced_with_force(release: Path, tmp_path: Path) -> None:
+    out = tmp_path / "again"
+    assert invoke("generate", release, "-o", out, "--seed", "4").exit_code == 0
+    first = (out / "synthetic.csv").read_bytes()
+    refused = invoke("generate", release, "-o", out, "--seed", "5")
+    assert refused.exit_code != 0
+    assert (out / "synthetic.csv").read_bytes() == first
+    replaced = invoke("generate", release, "-o", out, "--seed", "5", "--force")
+    assert replaced.exit_code == 0, replaced.output
+    assert (out / "link_aggregates.tsv").is_file()
+    assert (out / "synthetic.csv").read_bytes() != first
