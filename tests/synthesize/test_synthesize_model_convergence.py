@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from importlib.resources import as_file, files
 
 import numpy as np
@@ -10,23 +9,12 @@ import pytest
 
 from synthcase.measure.marginals import measure_marginals
 from synthcase.measure.model import ModelSettings, measure_model
-from synthcase.measure.noise import NoiseSwitch
 from synthcase.measure.settings import DPSettings
 from synthcase.prepare import BinSpec, ReadOptions, load_table
 from synthcase.synthesize.model_based import fit_model
 
 COLUMNS = ("PUMA", "AGEP", "SEX", "MSP", "RAC1P", "EDU", "PINCP_DECILE", "DPHY")
 AGE_BINS = BinSpec.parse("AGEP=0,18,30,45,65,100")
-
-
-@pytest.fixture
-def noise_off() -> Iterator[None]:
-    previous = NoiseSwitch.enabled
-    NoiseSwitch.enabled = False
-    try:
-        yield
-    finally:
-        NoiseSwitch.enabled = previous
 
 
 def worst_distance(settings: ModelSettings) -> float:
