@@ -400,20 +400,17 @@ class RoundScores:
     def scores(
         self,
         candidates: list[tuple[int, ...]],
-        cliques: tuple[tuple[int, ...], ...],
-        parents: tuple[int, ...],
-        marginals: list[FloatArray],
+        fitted: FittedTree,
         total: float,
         scale: float,
     ) -> FloatArray:
         """``||x_r - total * p_r||_1`` less the expected L1 noise of measuring r.
 
         Sensitivity :data:`ROUND_SENSITIVITY` under adding or removing one
-        record: the model and ``total`` come from protected tables.
+        record: the model ``fitted`` and ``total`` come from protected tables.
         """
         cell_noise = math.sqrt(2.0 / math.pi) * scale * self.noise_penalty
         out = np.empty(len(candidates), dtype=np.float64)
-        fitted = FittedTree(cliques, parents, marginals)
         for k, columns in enumerate(candidates):
             model = fitted.marginal(columns)
             x = self.true(columns)

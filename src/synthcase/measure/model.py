@@ -703,11 +703,10 @@ def measure_model(
             limit = max(round_limit(settings), growth.total)
             allowed = [c for c in round_sets if growth.cells_with(c) <= limit]
             if not allowed:
-                logger.info("model round %d: no candidate fits round_cells", k + 1)
+                logger.info("model round %d: no pair or triple to measure", k + 1)
                 break
-            scores = scorer.scores(
-                allowed, structure, model_parents, fitted, total, round_scale
-            )
+            model = FittedTree(structure, model_parents, fitted)
+            scores = scorer.scores(allowed, model, total, round_scale)
             pick, select_spent = noisy_max(
                 scores, round_select_scale, sensitivity=ROUND_SENSITIVITY
             )
@@ -730,8 +729,7 @@ def measure_model(
             )
             grown, grown_parents, cells = growth.grow(chosen_set)
             # The next fit starts from this one, which the grown tree holds.
-            before = FittedTree(structure, model_parents, fitted)
-            start = [before.marginal(clique) for clique in grown]
+            start = [model.marginal(clique) for clique in grown]
             structure, model_parents = grown, grown_parents
             measured_rounds += 1
             logger.info(
