@@ -13,7 +13,7 @@ from synthcase.measure import _model_adaptive as adaptive
 from synthcase.measure._model_adaptive import ROUND_SENSITIVITY
 from synthcase.measure.aggregates import Aggregates
 from synthcase.measure.budget import Accountant, plan_budget
-from synthcase.measure.model import ModelSettings, measure_model
+from synthcase.measure.model import ModelMeasurements, ModelSettings, measure_model
 from synthcase.measure.noise import scale_for_rho
 from synthcase.prepare.table import EncodedTable
 from synthcase.synthesize.model_based import fit_model
@@ -64,6 +64,18 @@ def tree_of_pairs(**kwargs: object) -> ModelSettings:
     )
 
 
+def measure_xor(
+    settings: ModelSettings, epsilon: float = 4.0
+) -> tuple[ModelMeasurements, Accountant]:
+    """Measure the xor table with the whole model budget of a fresh plan."""
+    table = xor_table()
+    acc = accountant(epsilon)
+    result = measure_model(
+        table, released(table), acc, rho=acc.plan.rho_model, settings=settings
+    )
+    return result, acc
+
+
 def test_rounds_spend_their_planned_share_and_no_more() -> None:
     table = xor_table()
     acc = accountant()
@@ -99,11 +111,8 @@ def test_rounds_spend_their_planned_share_and_no_more() -> None:
 
 def test_a_round_finds_the_dependence_no_pair_shows(noise_off: None) -> None:
     table = xor_table()
-    acc = accountant()
     settings = tree_of_pairs(rounds=1)
-    result = measure_model(
-        table, released(table), acc, rho=acc.plan.rho_model, settings=settings
-    )
+    result, _ = measure_xor(settings)
     # The tree of pairs cannot hold A xor B; the round measures the triple.
     assert [t.columns for t in result.extra] == [(0, 1, 2)]
     assert any({0, 1, 2} <= set(c) for c in result.model_cliques)
@@ -129,15 +138,7 @@ def test_a_round_finds_the_dependence_no_pair_shows(noise_off: None) -> None:
 
 
 def test_without_rounds_the_triple_stays_independent(noise_off: None) -> None:
-    table = xor_table()
-    acc = accountant()
-    result = measure_model(
-        table,
-        released(table),
-        acc,
-        rho=acc.plan.rho_model,
-        settings=tree_of_pairs(rounds=0),
-    )
+    result, _ = measure_xor(tree_of_pairs(rounds=0))
     assert result.rounds == 0 and result.extra == ()
     assert result.base_cliques == result.model_cliques
     model = fit_model(result)
@@ -147,12 +148,8 @@ def test_without_rounds_the_triple_stays_independent(noise_off: None) -> None:
 
 
 def test_a_model_at_its_cell_limit_still_spends_its_rounds(noise_off: None) -> None:
-    table = xor_table()
-    acc = accountant()
     settings = tree_of_pairs(rounds=2, round_cells=1)
-    result = measure_model(
-        table, released(table), acc, rho=acc.plan.rho_model, settings=settings
-    )
+    result, acc = measure_xor(settings)
     # No set may grow the model, but sets a clique holds add nothing: the
     # rounds measure those again and the budget is spent as planned.
     assert result.rounds == 2
@@ -206,15 +203,7 @@ def test_the_kept_tables_may_be_recounted_without_changing_a_round(
 
 
 def test_the_grown_tree_holds_every_measured_table() -> None:
-    table = xor_table()
-    acc = accountant(epsilon=8.0)
-    result = measure_model(
-        table,
-        released(table),
-        acc,
-        rho=acc.plan.rho_model,
-        settings=tree_of_pairs(rounds=4),
-    )
+    result, _ = measure_xor(tree_of_pairs(rounds=4), epsilon=8.0)
     for t in (*result.cliques, *result.extra):
         assert any(set(t.columns) <= set(c) for c in result.model_cliques)
     for base in result.base_cliques:
