@@ -287,7 +287,7 @@ ModelRounds = Annotated[
     typer.Option(
         "--model-rounds",
         help="DP model modes: adaptive rounds after the junction tree, each "
-        "measuring the table the model gets most wrong (default 8; 0 turns them "
+        "measuring the table the model gets most wrong (default 16; 0 turns them "
         "off, which is faster).",
     ),
 ]

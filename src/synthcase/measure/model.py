@@ -161,7 +161,7 @@ class ModelSettings:
     noise_penalty: float = 0.5
     thicken: bool | None = None
     thicken_below: float = 0.15
-    rounds: int = 8
+    rounds: int = 16
     round_share: float = 0.3
     round_cells: int = 1_000_000
     round_iterations: int = 100
