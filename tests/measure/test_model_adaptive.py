@@ -42,6 +42,18 @@ def _joint(
     return p / p.sum()
 
 
+def _random_model(
+    rng: np.random.Generator, columns: int, largest: int
+) -> tuple[FittedTree, np.ndarray]:
+    """A fitted random tree (2 to ``largest`` values a column), its distribution."""
+    sizes = tuple(int(x) for x in rng.integers(2, largest + 1, columns))
+    cliques, parents = _random_tree(rng, columns)
+    tree = Tree(cliques, parents, sizes)
+    theta = [rng.normal(size=tree.shape(i)) for i in range(len(cliques))]
+    fitted = FittedTree(cliques, parents, calibrate(tree, theta))
+    return fitted, _joint(cliques, theta, sizes)
+
+
 def _is_junction_tree(
     cliques: tuple[tuple[int, ...], ...], parents: tuple[int, ...]
 ) -> bool:
@@ -61,13 +73,7 @@ def _is_junction_tree(
 
 @pytest.mark.parametrize("seed", [0, 1, 2])
 def test_marginal_of_any_set_matches_the_full_distribution(seed: int) -> None:
-    rng = np.random.default_rng(seed)
-    sizes = tuple(int(x) for x in rng.integers(2, 4, 7))
-    cliques, parents = _random_tree(rng, 7)
-    tree = Tree(cliques, parents, sizes)
-    theta = [rng.normal(size=tree.shape(i)) for i in range(len(cliques))]
-    fitted = FittedTree(cliques, parents, calibrate(tree, theta))
-    joint = _joint(cliques, theta, sizes)
+    fitted, joint = _random_model(np.random.default_rng(seed), 7, 3)
     for size in (1, 2, 3):
         for columns in itertools.combinations(range(7), size):
             others = tuple(c for c in range(7) if c not in columns)
@@ -78,13 +84,7 @@ def test_marginal_of_any_set_matches_the_full_distribution(seed: int) -> None:
 def test_a_query_too_large_for_one_message_is_sliced_by_values(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    rng = np.random.default_rng(8)
-    sizes = tuple(int(x) for x in rng.integers(2, 5, 8))
-    cliques, parents = _random_tree(rng, 8)
-    tree = Tree(cliques, parents, sizes)
-    theta = [rng.normal(size=tree.shape(i)) for i in range(len(cliques))]
-    fitted = FittedTree(cliques, parents, calibrate(tree, theta))
-    joint = _joint(cliques, theta, sizes)
+    fitted, joint = _random_model(np.random.default_rng(8), 8, 4)
     # Every message of more than 4 cells must be sliced.
     monkeypatch.setattr(adaptive, "MESSAGE_CELLS", 4)
     for columns in itertools.combinations(range(8), 3):
