@@ -115,7 +115,11 @@ def test_build_model_defaults_and_cap() -> None:
 
 MODEL_ERRORS = [
     (["--model-rounds", "-1"], "",
-     "--model-rounds is -1; it must be a whole number >= 0, for example 8"),
+     "--model-rounds is -1; it must be a whole number from 0 to 1000, for "
+     "example 16"),
+    (["--model-rounds", "1001"], "",
+     "--model-rounds is 1001; it must be a whole number from 0 to 1000, for "
+     "example 16"),
     (["--max-model-cells", "0"], "",
      "--max-model-cells is 0; it must be a whole number >= 1, for example "
      "--max-model-cells 5000000"),
@@ -129,7 +133,8 @@ MODEL_ERRORS = [
      "--model-rounds sets the synthesis model, which a linked release does not "
      "fit; drop it (linked releases synthesize from their aggregates)"),
     ([], 'rounds = "many"',
-     "[model] rounds is 'many'; it must be a whole number >= 0, for example 8"),
+     "[model] rounds is 'many'; it must be a whole number from 0 to 1000, for "
+     "example 16"),
     ([], "roundz = 2",
      "unknown setting(s) ['roundz'] in [model]; allowed are ['iterations', "
      "'max_clique_size', 'max_model_cells', 'round_share', 'rounds']"),

@@ -364,7 +364,8 @@ def test_unknown_public_domain_column_is_refused() -> None:
         ({"noise_penalty": float("inf")}, "noise_penalty is inf"),
         ({"thicken": "yes"}, "thicken is 'yes'; it must be true, false"),
         ({"thicken_below": -0.1}, "thicken_below is -0.1"),
-        ({"rounds": -1}, "rounds is -1; it must be a whole number >= 0"),
+        ({"rounds": -1}, "rounds is -1; it must be a whole number from 0 to 1000"),
+        ({"rounds": 1001}, "rounds is 1001; it must be a whole number from 0"),
         ({"rounds": True}, "rounds is True"),
         ({"round_share": 0.0}, "round_share is 0.0; it must be in"),
         (

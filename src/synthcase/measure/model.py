@@ -107,6 +107,12 @@ _SECONDS_PER_CANDIDATE = 3e-4
 candidates in about 0.7 s under load)."""
 
 
+MAX_ROUNDS = 1000
+"""Most adaptive rounds: each round fits the model once and gets
+``round_share / rounds`` of its rho, so past a thousand the tables are
+mostly noise and a run takes hours."""
+
+
 @dataclass(frozen=True, kw_only=True)
 class ModelSettings:
     """Settings of the model's measurements and of its fitting.
@@ -224,11 +230,11 @@ class ModelSettings:
         if (
             not isinstance(self.rounds, int)
             or isinstance(self.rounds, bool)
-            or self.rounds < 0
+            or not 0 <= self.rounds <= MAX_ROUNDS
         ):
             raise ParameterError(
-                f"rounds is {self.rounds!r}; it must be a whole number >= 0, for "
-                "example 8"
+                f"rounds is {self.rounds!r}; it must be a whole number from 0 to "
+                f"{MAX_ROUNDS}, for example 16"
             )
         for name in (
             "max_clique_cells",
