@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -15,6 +17,7 @@ from synthcase.synthesize.linked import (
     NoiseProfile,
     ProtectedLinked,
     estimated_table,
+    subject_columns_never_absent,
     subject_layout,
     subject_records,
     synthesize_linked,
@@ -88,14 +91,16 @@ def test_noise_sized_absent_counts_are_not_synthesized() -> None:
         )
         return float(estimated_table(aggregates, ["A"], noise)[-1])
 
-    # The absent count's noise: sqrt(5^2 + 2 * 5^2) = 8.66. 30 absent is 3.5
-    # of them, which noise alone gives a column always held about once in
-    # 4,000 tests: taken as never absent. 40 (4.6) is shown.
+    # The absent count's noise: sqrt(5^2 + 2 * 5^2) = 8.66. 17 absent is
+    # within two of them: taken as never absent. 20 (2.3) is shown.
     noisy = NoiseProfile(scales=(5.0,), thresholds=(0,), record_scale=5.0)
-    assert absent_cells(970, noisy) == 0
-    assert absent_cells(960, noisy) == 40
+    assert absent_cells(983, noisy) == 0
+    assert absent_cells(980, noisy) == 20
     exact = NoiseProfile(scales=(1.0,), thresholds=(0,), record_scale=1.0)
     assert absent_cells(983, exact) == 17
+    # A column another release shows never absent gets no absent cells.
+    held = NoiseProfile(scales=(1.0,), record_scale=1.0, held=frozenset({"A"}))
+    assert absent_cells(900, held) == 0
 
 
 def conditional_frame(rng: np.random.Generator) -> pd.DataFrame:
@@ -214,6 +219,23 @@ def test_synthetic_links_follow_the_layout_and_the_subjects() -> None:
     assert (frame.loc[woman, "forms"].fillna("").str.contains("sexual")).mean() > 0.97
     again = synthesize_linked(protected, settings)
     pd.testing.assert_frame_equal(frame, again)
+
+
+def test_link_tables_take_never_absent_subject_columns_from_the_subjects() -> None:
+    protected = small_protected()
+    given = ["gender", "forms[labour]", "forms[sexual]"]
+    # Gender is always held; the forms are absent for 40 % and 50 %.
+    assert subject_columns_never_absent(protected, given) == {"gender"}
+    # 300 more links than gender counts: the exact link noise would show
+    # them as links of absent gender, which the subjects rule out.
+    links = dataclasses.replace(protected.links, record_count=3300)
+    assert estimated_table(links, ["gender"], EXACT)[-1] == 300
+    held = dataclasses.replace(EXACT, held=frozenset({"gender"}))
+    assert estimated_table(links, ["gender"], held).tolist() == [
+        pytest.approx(1500, abs=60),
+        pytest.approx(1500, abs=60),
+        0.0,
+    ]
 
 
 def test_subject_views_of_synthetic_links() -> None:
