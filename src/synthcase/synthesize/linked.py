@@ -215,8 +215,8 @@ _ABSENT_SPREAD = 2.0
 A column always held still shows absent cells in about 2 tests in 100;
 raising the bar drops real absent shares instead (at four, 10 to 15 %
 absent link values of a 4,000-victim file vanished at epsilon 1). Subject
-columns in the link aggregates are guarded twice: see
-:func:`synthesize_linked`.
+columns in the link aggregates are guarded by the subject aggregates
+instead: see :func:`subject_columns_never_absent`.
 """
 
 
